@@ -1,0 +1,64 @@
+//! `ptx`: the command-line front of the ptx crates.
+//!
+//! Every subcommand reports bad input as one line on standard error and a non-zero exit
+//! status, and never leaves a partial output file behind.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+/// Pneumothorax segmentation tools for chest X-ray DICOMs and SIIM-ACR data.
+#[derive(Debug, Parser)]
+#[command(name = "ptx", about, disable_version_flag = true)]
+struct Cli {
+    /// Print version, libtorch version and whether CUDA is available.
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
+    version: Option<bool>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the metadata of DICOM files (modality, size, view, age, sex, pixel spacing…).
+    Info(commands::info::Args),
+    /// Convert a DICOM file to an 8-bit display PNG, a 16-bit PNG of stored values, or .npy.
+    Convert(commands::convert::Args),
+    /// Write one 0/255 PNG mask per image of an annotation CSV (all rows of an image united).
+    Masks(commands::masks::Args),
+    /// Encode a folder of mask PNGs into an `ImageId,EncodedPixels` CSV.
+    Encode(commands::encode::Args),
+    /// Match images to annotations and write a stratified k-fold split.
+    Index(commands::index::Args),
+}
+
+fn version() -> String {
+    format!("{} ({})", env!("CARGO_PKG_VERSION"), ptx_models::RuntimeInfo::detect())
+}
+
+fn main() -> ExitCode {
+    // Querying libtorch costs a CUDA initialisation: only for --version.
+    let wants_version = std::env::args().skip(1).any(|a| a == "--version" || a == "-V");
+    let command = Cli::command().version(if wants_version { version() } else { env!("CARGO_PKG_VERSION").to_owned() });
+    let matches = command.get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let result = match cli.command {
+        Command::Info(a) => commands::info::run(a),
+        Command::Convert(a) => commands::convert::run(a),
+        Command::Masks(a) => commands::masks::run(a),
+        Command::Encode(a) => commands::encode::run(a),
+        Command::Index(a) => commands::index::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ptx: error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
