@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The main job: builds `ptx` and runs it on the real samples in ../shared/data, writing
+# everything to out/demo. Set-up is idempotent.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+bash scripts/setup.sh
+cargo build --release --locked -p ptx-cli
+ptx="$root/target/release/ptx"
+data=${PTX_SHARED_DATA:-$root/../shared/data}
+out="$root/out/demo"
+rm -rf "$out" && mkdir -p "$out/png"
+step() { printf '\n$ %s\n' "$*" | sed "s|$root/||g; s|$data|../shared/data|g"; "$@"; }
+
+step "$ptx" --version
+step "$ptx" info "$data"/siim/dicom/*.dcm "$data/siim/dicom-variants/torchxrayvision_Fake_MONOHR1.dcm"
+for f in "$data"/siim/dicom/*.dcm "$data/siim/dicom-variants/torchxrayvision_Fake_MONOHR1.dcm"; do
+    name=$(basename "$f" .dcm)
+    step "$ptx" convert "$f" "$out/png/$name.png"
+    step "$ptx" convert "$f" "$out/png/$name.npy"
+done
+step "$ptx" convert --raw "$data/dicom-edge/RG3_UNCR.dcm" "$out/png/RG3_UNCR.raw16.png"
+step "$ptx" convert "$data/dicom-edge/RG3_UNCR.dcm" "$out/png/RG3_UNCR.display.png"
+step "$ptx" masks --annotations "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv" --out "$out/masks"
+step "$ptx" encode --masks "$out/masks" --out "$out/reencoded.csv" --rle relative
+step "$ptx" encode --masks "$out/masks" --out "$out/submission-absolute.csv" --rle absolute
+echo
+echo "demo: outputs in ${out#$root/}"

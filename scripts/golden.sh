@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Regenerates the reference outputs the tests compare against (kept out of git), from the
+# real data in ../shared/data, with the Python reference implementations in tests/reference.
+# Output: target/golden (or $PTX_GOLDEN_DIR). Takes a few seconds.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+data=${PTX_SHARED_DATA:-$root/../shared/data}
+out=${PTX_GOLDEN_DIR:-$root/target/golden}
+py="$root/.venv/bin/python"
+if [ ! -d "$data" ]; then
+    echo "golden: no shared data at $data; data-driven tests will skip (or fail under CI=true)" >&2
+    exit 0
+fi
+mkdir -p "$out"
+"$py" "$root/tests/reference/rle_reference.py" --out "$out/rle_reference.tsv" \
+    "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv" \
+    "$data/siim/csv/train-rle-sample.JonnoFTW.csv"
+"$py" "$root/tests/reference/pydicom_reference.py" --out "$out/pydicom" \
+    "$data"/dicom-edge/*.dcm "$data"/siim/dicom/*.dcm "$data"/siim/dicom-variants/*.dcm
