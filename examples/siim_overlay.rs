@@ -22,7 +22,11 @@ fn main() -> Result<()> {
     let image = DicomImage::open(dicom)?;
     let mut display = image.display(&DisplayOptions::default())?;
     let (h, w) = display.dim();
-    let uid = image.meta().sop_instance_uid.clone().context("the DICOM has no SOP Instance UID")?;
+    let uid = image
+        .meta()
+        .sop_instance_uid
+        .clone()
+        .context("the DICOM has no SOP Instance UID")?;
     let annotations = Annotations::read(csv)?;
     match annotations.mask(&uid, w, h, RleForm::Relative)? {
         None => eprintln!("{uid}: no annotation rows; writing the image alone"),
@@ -33,13 +37,23 @@ fn main() -> Result<()> {
                     if !set(r, c) {
                         continue;
                     }
-                    let border = r == 0 || c == 0 || r + 1 == h || c + 1 == w || !set(r - 1, c) || !set(r + 1, c) || !set(r, c - 1) || !set(r, c + 1);
+                    let border = r == 0
+                        || c == 0
+                        || r + 1 == h
+                        || c + 1 == w
+                        || !set(r - 1, c)
+                        || !set(r + 1, c)
+                        || !set(r, c - 1)
+                        || !set(r, c + 1);
                     let v = &mut display[[r, c]];
                     *v = if border { 255 } else { v.saturating_add(60) };
                 }
             }
             let pixels = mask.iter().filter(|&&v| v != 0).count();
-            eprintln!("{uid}: {} row(s), {pixels} mask pixels", annotations.rows(&uid).map_or(0, <[String]>::len));
+            eprintln!(
+                "{uid}: {} row(s), {pixels} mask pixels",
+                annotations.rows(&uid).map_or(0, <[String]>::len)
+            );
         }
     }
     write_png_gray8(out, &display.view())?;

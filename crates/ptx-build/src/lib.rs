@@ -12,11 +12,10 @@
 //! The libtorch folder is taken from the `LIBTORCH` environment variable, which the
 //! workspace's `.cargo/config.toml` sets to the project-local `.venv/libtorch`.
 //!
+//! In a crate's `build.rs`, `fn main` calls:
+//!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     ptx_build::link_libtorch();
-//! }
+//! ptx_build::link_libtorch();
 //! ```
 
 use std::path::{Path, PathBuf};

@@ -35,13 +35,23 @@ enum Command {
 }
 
 fn version() -> String {
-    format!("{} ({})", env!("CARGO_PKG_VERSION"), ptx_models::RuntimeInfo::detect())
+    format!(
+        "{} ({})",
+        env!("CARGO_PKG_VERSION"),
+        ptx_models::RuntimeInfo::detect()
+    )
 }
 
 fn main() -> ExitCode {
     // Querying libtorch costs a CUDA initialisation: only for --version.
-    let wants_version = std::env::args().skip(1).any(|a| a == "--version" || a == "-V");
-    let command = Cli::command().version(if wants_version { version() } else { env!("CARGO_PKG_VERSION").to_owned() });
+    let wants_version = std::env::args()
+        .skip(1)
+        .any(|a| a == "--version" || a == "-V");
+    let command = Cli::command().version(if wants_version {
+        version()
+    } else {
+        env!("CARGO_PKG_VERSION").to_owned()
+    });
     let matches = command.get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -1,4 +1,5 @@
 //! The `ptx` binary end to end: outputs, exit codes, one-line errors, no partial files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -7,17 +8,26 @@ const POSITIVE: &str = "1.2.276.0.7230010.3.1.4.8323329.301.1517875162.280319";
 const NEGATIVE: &str = "1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819";
 
 fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel);
     if p.exists() {
         return Some(p);
     }
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "missing shared data {}", p.display());
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "missing shared data {}",
+        p.display()
+    );
     eprintln!("SKIPPED: missing shared data {}", p.display());
     None
 }
 
 fn ptx(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ptx")).args(args.iter().map(|a| a.as_ref())).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_ptx"))
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -38,41 +48,61 @@ fn version_reports_libtorch_and_cuda() {
     let o = ptx(&[&"--version"]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
-    assert!(out.contains("libtorch 2.11.0") && out.contains("CUDA"), "{out}");
+    assert!(
+        out.contains("libtorch 2.11.0") && out.contains("CUDA"),
+        "{out}"
+    );
 }
 
 #[test]
 fn info_json_and_errors() {
-    let Some(dcm) = shared(&format!("siim/dicom/{POSITIVE}.dcm")) else { return };
+    let Some(dcm) = shared(&format!("siim/dicom/{POSITIVE}.dcm")) else {
+        return;
+    };
     let o = ptx(&[&"info", &"--json", &dcm]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["sop_instance_uid"], POSITIVE);
     assert_eq!(v["modality"], "CR");
     assert!(v.get("identifying").is_none());
-    let Some(bad) = shared("dicom-edge/no_meta.dcm") else { return };
+    let Some(bad) = shared("dicom-edge/no_meta.dcm") else {
+        return;
+    };
     let o = ptx(&[&"info", &dcm, &bad]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no_meta.dcm"));
-    assert!(String::from_utf8_lossy(&o.stdout).contains(POSITIVE), "good files still reported");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(POSITIVE),
+        "good files still reported"
+    );
 }
 
 #[test]
 fn convert_npy_png_raw() {
-    let Some(ct) = shared("dicom-edge/CT_small.dcm") else { return };
-    let Some(rg3) = shared("dicom-edge/RG3_UNCR.dcm") else { return };
+    let Some(ct) = shared("dicom-edge/CT_small.dcm") else {
+        return;
+    };
+    let Some(rg3) = shared("dicom-edge/RG3_UNCR.dcm") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let npy = dir.path().join("ct.npy");
     assert!(ptx(&[&"convert", &ct, &npy]).status.success());
     let bytes = std::fs::read(&npy).unwrap();
     assert!(String::from_utf8_lossy(&bytes[..128]).contains("'descr': '<i2'"));
-    let stored = ptx_io::dicom::DicomImage::open(&ct).unwrap().pixels().to_le_bytes();
+    let stored = ptx_io::dicom::DicomImage::open(&ct)
+        .unwrap()
+        .pixels()
+        .to_le_bytes();
     assert!(bytes.ends_with(&stored));
     let png = dir.path().join("rg3.png");
     assert!(ptx(&[&"convert", &"--raw", &rg3, &png]).status.success());
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
     let info = decoder.read_info().unwrap().info().clone();
-    assert_eq!((info.width, info.height, info.bit_depth), (1760, 1760, png::BitDepth::Sixteen));
+    assert_eq!(
+        (info.width, info.height, info.bit_depth),
+        (1760, 1760, png::BitDepth::Sixteen)
+    );
     // Signed stored values do not fit a PNG: a clean error, no file.
     let bad = dir.path().join("ct.png");
     assert_clean_failure(&ptx(&[&"convert", &"--raw", &ct, &bad]));
@@ -82,19 +112,31 @@ fn convert_npy_png_raw() {
 
 #[test]
 fn masks_then_encode_gives_rows_back() {
-    let Some(csv) = shared("siim/csv/train-rle-sample.JonnoFTW.csv") else { return };
+    let Some(csv) = shared("siim/csv/train-rle-sample.JonnoFTW.csv") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let masks = dir.path().join("masks");
     let o = ptx(&[&"masks", &"--annotations", &csv, &"--out", &masks]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_dir(&masks).unwrap().count(), 10);
     let out = dir.path().join("again.csv");
-    assert!(ptx(&[&"encode", &"--masks", &masks, &"--out", &out]).status.success());
+    assert!(ptx(&[&"encode", &"--masks", &masks, &"--out", &out])
+        .status
+        .success());
     let original = ptx_io::annotations::Annotations::read(&csv).unwrap();
     let again = ptx_io::annotations::Annotations::read(&out).unwrap();
     for id in original.image_ids() {
-        let norm = |rows: &[String]| rows.iter().map(|r| r.split_whitespace().collect::<Vec<_>>().join(" ")).collect::<Vec<_>>();
-        assert_eq!(norm(original.rows(id).unwrap()), norm(again.rows(id).unwrap()), "{id}");
+        let norm = |rows: &[String]| {
+            rows.iter()
+                .map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            norm(original.rows(id).unwrap()),
+            norm(again.rows(id).unwrap()),
+            "{id}"
+        );
     }
 }
 
@@ -109,7 +151,16 @@ fn masks_refuses_bad_input_without_writing() {
         let csv = dir.path().join(name);
         std::fs::write(&csv, body).unwrap();
         let out = dir.path().join(format!("out-{name}"));
-        let err = assert_clean_failure(&ptx(&[&"masks", &"--annotations", &csv, &"--out", &out, &"--size", &"4", &"4"]));
+        let err = assert_clean_failure(&ptx(&[
+            &"masks",
+            &"--annotations",
+            &csv,
+            &"--out",
+            &out,
+            &"--size",
+            &"4",
+            &"4",
+        ]));
         assert!(err.contains("evil") || err.contains("img9"), "{err}");
         assert!(!out.exists(), "{name}: nothing written");
     }
@@ -118,7 +169,12 @@ fn masks_refuses_bad_input_without_writing() {
 
 #[test]
 fn index_writes_stratified_folds() {
-    let (Some(pos), Some(neg)) = (shared(&format!("siim/dicom/{POSITIVE}.dcm")), shared(&format!("siim/dicom/{NEGATIVE}.dcm"))) else { return };
+    let (Some(pos), Some(neg)) = (
+        shared(&format!("siim/dicom/{POSITIVE}.dcm")),
+        shared(&format!("siim/dicom/{NEGATIVE}.dcm")),
+    ) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("dicom-images-train");
     for (uid, src) in [(POSITIVE, &pos), (NEGATIVE, &neg)] {
@@ -129,13 +185,37 @@ fn index_writes_stratified_folds() {
     let csv = dir.path().join("train-rle.csv");
     std::fs::write(&csv, format!("ImageId, EncodedPixels\n{POSITIVE}, 100 5\n{POSITIVE}, 300 2\n{NEGATIVE}, -1\nmissing-image, -1\n")).unwrap();
     let folds = dir.path().join("folds.csv");
-    let o = ptx(&[&"index", &"--images", &tree, &"--annotations", &csv, &"--folds", &"2", &"--out", &folds]);
+    let o = ptx(&[
+        &"index",
+        &"--images",
+        &tree,
+        &"--annotations",
+        &csv,
+        &"--folds",
+        &"2",
+        &"--out",
+        &folds,
+    ]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(out.contains("2 images matched (1 positive)") && out.contains("1 annotations without images: missing-image"), "{out}");
+    assert!(
+        out.contains("2 images matched (1 positive)")
+            && out.contains("1 annotations without images: missing-image"),
+        "{out}"
+    );
     let rows = ptx_io::folds::read_folds_csv(&folds).unwrap();
     assert_eq!(rows.len(), 2);
     assert_ne!(rows[0].fold, rows[1].fold);
-    let o = ptx(&[&"index", &"--images", &tree, &"--annotations", &csv, &"--folds", &"5", &"--out", &dir.path().join("f5.csv")]);
+    let o = ptx(&[
+        &"index",
+        &"--images",
+        &tree,
+        &"--annotations",
+        &csv,
+        &"--folds",
+        &"5",
+        &"--out",
+        &dir.path().join("f5.csv"),
+    ]);
     assert!(assert_clean_failure(&o).contains("5 folds for 2 samples"));
 }

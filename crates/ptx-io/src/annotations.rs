@@ -60,31 +60,55 @@ impl Annotations {
     pub fn from_reader(mut reader: impl Read, source: impl AsRef<Path>) -> Result<Self> {
         let source = source.as_ref();
         let mut text = Vec::new();
-        reader.read_to_end(&mut text).map_err(|e| Error::io(source, e))?;
+        reader
+            .read_to_end(&mut text)
+            .map_err(|e| Error::io(source, e))?;
         let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
         let mut csv = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .flexible(true)
             .has_headers(true)
             .from_reader(text);
-        let csv_err = |line: u64, message: String| Error::Csv { path: source.into(), line, message };
-        let headers = csv.headers().map_err(|e| csv_err(1, e.to_string()))?.clone();
-        let find = |names: &[&str]| headers.iter().position(|h| names.contains(&h.to_ascii_lowercase().as_str()));
+        let csv_err = |line: u64, message: String| Error::Csv {
+            path: source.into(),
+            line,
+            message,
+        };
+        let headers = csv
+            .headers()
+            .map_err(|e| csv_err(1, e.to_string()))?
+            .clone();
+        let find = |names: &[&str]| {
+            headers
+                .iter()
+                .position(|h| names.contains(&h.to_ascii_lowercase().as_str()))
+        };
         let (Some(id_col), Some(rle_col)) = (find(&ID_COLUMNS), find(&RLE_COLUMNS)) else {
             return Err(csv_err(
                 1,
-                format!("expected an ImageId column and an EncodedPixels column, found header {:?}", headers.iter().collect::<Vec<_>>()),
+                format!(
+                    "expected an ImageId column and an EncodedPixels column, found header {:?}",
+                    headers.iter().collect::<Vec<_>>()
+                ),
             ));
         };
         let mut out = Annotations::new();
         for record in csv.records() {
-            let record = record.map_err(|e| csv_err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+            let record =
+                record.map_err(|e| csv_err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
             let line = record.position().map_or(0, |p| p.line());
             if record.iter().all(str::is_empty) {
                 continue;
             }
             let (Some(id), Some(rle)) = (record.get(id_col), record.get(rle_col)) else {
-                return Err(csv_err(line, format!("expected at least {} fields, found {}", id_col.max(rle_col) + 1, record.len())));
+                return Err(csv_err(
+                    line,
+                    format!(
+                        "expected at least {} fields, found {}",
+                        id_col.max(rle_col) + 1,
+                        record.len()
+                    ),
+                ));
             };
             if id.is_empty() {
                 return Err(csv_err(line, "empty ImageId".into()));
@@ -141,13 +165,26 @@ impl Annotations {
     ///
     /// # Errors
     /// [`Error::Rle`] naming the ImageId and the bad token.
-    pub fn mask(&self, image_id: &str, width: usize, height: usize, form: RleForm) -> Result<Option<Mask>> {
-        let Some(rows) = self.rows.get(image_id) else { return Ok(None) };
+    pub fn mask(
+        &self,
+        image_id: &str,
+        width: usize,
+        height: usize,
+        form: RleForm,
+    ) -> Result<Option<Mask>> {
+        let Some(rows) = self.rows.get(image_id) else {
+            return Ok(None);
+        };
         let mut buf = vec![0u8; width * height];
         for row in rows {
-            rle::decode_into(row, &mut buf, form).map_err(|source| Error::Rle { image_id: image_id.to_owned(), source })?;
+            rle::decode_into(row, &mut buf, form).map_err(|source| Error::Rle {
+                image_id: image_id.to_owned(),
+                source,
+            })?;
         }
-        Ok(Some(Array2::from_shape_vec((height, width).f(), buf).unwrap_or_else(|_| unreachable!())))
+        Ok(Some(
+            Array2::from_shape_vec((height, width).f(), buf).unwrap_or_else(|_| unreachable!()),
+        ))
     }
 
     /// Whether `image_id` has any pixel set (`None` without rows). Checks the runs' syntax
@@ -156,9 +193,14 @@ impl Annotations {
     /// # Errors
     /// [`Error::Rle`].
     pub fn label(&self, image_id: &str, form: RleForm) -> Result<Option<bool>> {
-        let Some(rows) = self.rows.get(image_id) else { return Ok(None) };
+        let Some(rows) = self.rows.get(image_id) else {
+            return Ok(None);
+        };
         for row in rows {
-            let n = rle::pixel_count(row, form).map_err(|source| Error::Rle { image_id: image_id.to_owned(), source })?;
+            let n = rle::pixel_count(row, form).map_err(|source| Error::Rle {
+                image_id: image_id.to_owned(),
+                source,
+            })?;
             if n > 0 {
                 return Ok(Some(true));
             }
@@ -177,12 +219,16 @@ pub struct Submission {
 impl Submission {
     /// An empty submission whose masks will be encoded in `form`.
     pub fn new(form: RleForm) -> Self {
-        Self { form, rows: Vec::new() }
+        Self {
+            form,
+            rows: Vec::new(),
+        }
     }
 
     /// Adds an image's mask (shape `(height, width)`, any non-zero set; empty gives `-1`).
     pub fn push_mask(&mut self, image_id: &str, mask: &ArrayView2<'_, u8>) {
-        self.rows.push((image_id.to_owned(), rle::encode(mask, self.form)));
+        self.rows
+            .push((image_id.to_owned(), rle::encode(mask, self.form)));
     }
 
     /// Adds an already encoded row.
@@ -230,9 +276,13 @@ mod tests {
 
     #[test]
     fn bad_rle_names_image() {
-        let a = Annotations::from_reader("ImageId,EncodedPixels\nimg7,1 x\n".as_bytes(), "t").unwrap();
+        let a =
+            Annotations::from_reader("ImageId,EncodedPixels\nimg7,1 x\n".as_bytes(), "t").unwrap();
         let e = a.mask("img7", 4, 4, RleForm::Relative).unwrap_err();
-        assert!(e.to_string().contains("img7") && e.to_string().contains("\"x\""), "{e}");
+        assert!(
+            e.to_string().contains("img7") && e.to_string().contains("\"x\""),
+            "{e}"
+        );
     }
 
     #[test]
@@ -244,7 +294,10 @@ mod tests {
         s.push_mask("a", &m.view());
         s.push_mask("b", &Array2::<u8>::zeros((2, 2)).view());
         s.write(&p).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "ImageId,EncodedPixels\na,3 2\nb,-1\n");
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "ImageId,EncodedPixels\na,3 2\nb,-1\n"
+        );
         let back = Annotations::read(&p).unwrap();
         assert_eq!(back.mask("a", 2, 2, RleForm::Absolute).unwrap().unwrap(), m);
     }

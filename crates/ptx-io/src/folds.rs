@@ -35,7 +35,9 @@ mod label01 {
         match u8::deserialize(d)? {
             0 => Ok(false),
             1 => Ok(true),
-            other => Err(serde::de::Error::custom(format!("label {other} (expected 0 or 1)"))),
+            other => Err(serde::de::Error::custom(format!(
+                "label {other} (expected 0 or 1)"
+            ))),
         }
     }
 }
@@ -50,7 +52,10 @@ pub fn stratified_k_fold(labels: &[bool], k: usize, seed: u64) -> Result<Vec<usi
     if k < 2 || k > labels.len() {
         return Err(Error::InvalidArgument {
             name: "k",
-            message: format!("{k} folds for {} samples (need 2 <= k <= samples)", labels.len()),
+            message: format!(
+                "{k} folds for {} samples (need 2 <= k <= samples)",
+                labels.len()
+            ),
         });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -90,7 +95,11 @@ pub fn read_folds_csv(path: impl AsRef<Path>) -> Result<Vec<FoldRow>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
-        .map_err(|e| Error::Csv { path: path.into(), line: 0, message: e.to_string() })?;
+        .map_err(|e| Error::Csv {
+            path: path.into(),
+            line: 0,
+            message: e.to_string(),
+        })?;
     reader
         .deserialize()
         .map(|row| {
@@ -133,12 +142,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("folds.csv");
         let rows = vec![
-            FoldRow { image_id: "a".into(), label: true, fold: 1 },
-            FoldRow { image_id: "b".into(), label: false, fold: 0 },
+            FoldRow {
+                image_id: "a".into(),
+                label: true,
+                fold: 1,
+            },
+            FoldRow {
+                image_id: "b".into(),
+                label: false,
+                fold: 0,
+            },
         ];
         write_folds_csv(&p, &rows).unwrap();
         assert_eq!(read_folds_csv(&p).unwrap(), rows);
         std::fs::write(&p, "ImageId,label,fold\na,2,0\n").unwrap();
-        assert!(matches!(read_folds_csv(&p), Err(Error::Csv { line: 2, .. })));
+        assert!(matches!(
+            read_folds_csv(&p),
+            Err(Error::Csv { line: 2, .. })
+        ));
     }
 }

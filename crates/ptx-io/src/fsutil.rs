@@ -10,7 +10,10 @@ use crate::{Error, Result};
 ///
 /// # Errors
 /// [`Error::Io`] with the path.
-pub fn write_atomic(path: impl AsRef<Path>, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+pub fn write_atomic(
+    path: impl AsRef<Path>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let path = path.as_ref();
     let tmp = temporary_sibling(path);
     let result = (|| {
@@ -29,7 +32,10 @@ pub fn write_atomic(path: impl AsRef<Path>, write: impl FnOnce(&mut dyn Write) -
 }
 
 fn temporary_sibling(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
@@ -51,7 +57,10 @@ pub fn check_image_id_as_file_name(image_id: &str) -> Result<()> {
         None
     };
     match reason {
-        Some(reason) => Err(Error::UnsafeImageId { image_id: image_id.to_owned(), reason }),
+        Some(reason) => Err(Error::UnsafeImageId {
+            image_id: image_id.to_owned(),
+            reason,
+        }),
         None => Ok(()),
     }
 }
@@ -65,7 +74,8 @@ mod tests {
         for id in ["", "a/b", "..", ".", "x\\y", "a\nb", "../../etc/passwd"] {
             assert!(check_image_id_as_file_name(id).is_err(), "{id:?}");
         }
-        check_image_id_as_file_name("1.2.276.0.7230010.3.1.4.8323329.301.1517875162.280319").unwrap();
+        check_image_id_as_file_name("1.2.276.0.7230010.3.1.4.8323329.301.1517875162.280319")
+            .unwrap();
     }
 
     #[test]

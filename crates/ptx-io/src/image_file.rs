@@ -11,7 +11,10 @@ use crate::rle::Mask;
 use crate::{Error, Result};
 
 fn png_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Png { path: path.into(), message: e.to_string() }
+    Error::Png {
+        path: path.into(),
+        message: e.to_string(),
+    }
 }
 
 /// Writes an 8-bit grey PNG, shape `(height, width)`, atomically.
@@ -44,7 +47,9 @@ fn write_png(path: &Path, w: usize, h: usize, depth: png::BitDepth, data: &[u8])
         let mut enc = png::Encoder::new(out, w32, h32);
         enc.set_color(png::ColorType::Grayscale);
         enc.set_depth(depth);
-        let res = enc.write_header().and_then(|mut wr| wr.write_image_data(data));
+        let res = enc
+            .write_header()
+            .and_then(|mut wr| wr.write_image_data(data));
         res.map_err(|e| {
             let msg = e.to_string();
             png_error = Some(msg.clone());
@@ -83,14 +88,17 @@ pub fn read_png_gray8(path: impl AsRef<Path>) -> Result<Array2<u8>> {
     let channels = info.color_type.samples();
     let bytes = &buf[..info.buffer_size()];
     let grey: Vec<u8> = match info.color_type {
-        png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha => bytes.chunks_exact(channels).map(|p| p[0]).collect(),
+        png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha => {
+            bytes.chunks_exact(channels).map(|p| p[0]).collect()
+        }
         _ => bytes
             .chunks_exact(channels)
             .map(|p| {
                 if p[0] == p[1] && p[1] == p[2] {
                     p[0]
                 } else {
-                    (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])).round() as u8
+                    (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+                        .round() as u8
                 }
             })
             .collect(),
@@ -107,7 +115,9 @@ pub fn read_mask_png(path: impl AsRef<Path>) -> Result<Mask> {
     let grey = read_png_gray8(path)?;
     let (h, w) = grey.dim();
     let mut out = Array2::zeros((h, w).f());
-    ndarray::Zip::from(&mut out).and(&grey).for_each(|o, &g| *o = u8::from(g != 0));
+    ndarray::Zip::from(&mut out)
+        .and(&grey)
+        .for_each(|o, &g| *o = u8::from(g != 0));
     Ok(out)
 }
 
@@ -120,7 +130,13 @@ pub fn write_npy(path: impl AsRef<Path>, pixels: &StoredPixels) -> Result<()> {
     let shape = pixels.pydicom_shape();
     let shape_text = match shape.as_slice() {
         [n] => format!("({n},)"),
-        dims => format!("({})", dims.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
+        dims => format!(
+            "({})",
+            dims.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let mut header = format!(
         "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_text}, }}",
@@ -130,7 +146,8 @@ pub fn write_npy(path: impl AsRef<Path>, pixels: &StoredPixels) -> Result<()> {
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
-    let header_len = u16::try_from(header.len()).map_err(|_| Error::io(path.as_ref(), std::io::Error::other("npy header too long")))?;
+    let header_len = u16::try_from(header.len())
+        .map_err(|_| Error::io(path.as_ref(), std::io::Error::other("npy header too long")))?;
     let body = pixels.to_le_bytes();
     write_atomic(path, |out| {
         out.write_all(b"\x93NUMPY\x01\x00")?;
@@ -165,7 +182,10 @@ mod tests {
         let hl = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
         assert_eq!((10 + hl) % 64, 0);
         let header = std::str::from_utf8(&bytes[10..10 + hl]).unwrap();
-        assert!(header.contains("'descr': '<i2'") && header.contains("'shape': (2, 3)"), "{header}");
+        assert!(
+            header.contains("'descr': '<i2'") && header.contains("'shape': (2, 3)"),
+            "{header}"
+        );
         assert_eq!(&bytes[10 + hl..10 + hl + 2], &(-2i16).to_le_bytes());
         assert_eq!(bytes.len(), 10 + hl + 12);
     }

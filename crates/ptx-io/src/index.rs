@@ -48,18 +48,33 @@ impl DatasetIndex {
     /// # Errors
     /// [`Error::Io`] for an unreadable folder; [`Error::Rle`] for a malformed annotation of a
     /// matched image.
-    pub fn from_dicom_tree(root: impl AsRef<Path>, annotations: &Annotations, form: RleForm) -> Result<Self> {
+    pub fn from_dicom_tree(
+        root: impl AsRef<Path>,
+        annotations: &Annotations,
+        form: RleForm,
+    ) -> Result<Self> {
         let files = files_with_extension(root.as_ref(), &["dcm", "dicom"])?;
         let (by_id, duplicate_images) = by_image_id(files);
-        let mut index = DatasetIndex { duplicate_images, ..Self::default() };
+        let mut index = DatasetIndex {
+            duplicate_images,
+            ..Self::default()
+        };
         for (image_id, image) in &by_id {
             match annotations.label(image_id, form)? {
-                Some(positive) => index.samples.push(Sample { image_id: image_id.clone(), image: image.clone(), mask: None, positive }),
+                Some(positive) => index.samples.push(Sample {
+                    image_id: image_id.clone(),
+                    image: image.clone(),
+                    mask: None,
+                    positive,
+                }),
                 None => index.images_without_annotations.push(image.clone()),
             }
         }
-        index.annotations_without_images =
-            annotations.image_ids().filter(|id| !by_id.contains_key(*id)).map(str::to_owned).collect();
+        index.annotations_without_images = annotations
+            .image_ids()
+            .filter(|id| !by_id.contains_key(*id))
+            .map(str::to_owned)
+            .collect();
         index.annotations_without_images.sort();
         index.images_without_annotations.sort();
         Ok(index)
@@ -71,20 +86,35 @@ impl DatasetIndex {
     /// # Errors
     /// [`Error::Io`]; [`Error::Png`] for an unreadable mask.
     pub fn from_png_folders(images: impl AsRef<Path>, masks: impl AsRef<Path>) -> Result<Self> {
-        let (image_files, duplicate_images) = by_image_id(files_with_extension(images.as_ref(), &["png"])?);
+        let (image_files, duplicate_images) =
+            by_image_id(files_with_extension(images.as_ref(), &["png"])?);
         let (mask_files, _) = by_image_id(files_with_extension(masks.as_ref(), &["png"])?);
-        let mut index = DatasetIndex { duplicate_images, ..Self::default() };
+        let mut index = DatasetIndex {
+            duplicate_images,
+            ..Self::default()
+        };
         for (image_id, image) in &image_files {
             match mask_files.get(image_id) {
                 Some(mask) => {
-                    let positive = crate::image_file::read_png_gray8(mask)?.iter().any(|&v| v != 0);
-                    index.samples.push(Sample { image_id: image_id.clone(), image: image.clone(), mask: Some(mask.clone()), positive });
+                    let positive = crate::image_file::read_png_gray8(mask)?
+                        .iter()
+                        .any(|&v| v != 0);
+                    index.samples.push(Sample {
+                        image_id: image_id.clone(),
+                        image: image.clone(),
+                        mask: Some(mask.clone()),
+                        positive,
+                    });
                 }
                 None => index.images_without_annotations.push(image.clone()),
             }
         }
         let ids: HashSet<&String> = image_files.keys().collect();
-        index.annotations_without_images = mask_files.keys().filter(|id| !ids.contains(id)).cloned().collect();
+        index.annotations_without_images = mask_files
+            .keys()
+            .filter(|id| !ids.contains(id))
+            .cloned()
+            .collect();
         Ok(index)
     }
 
@@ -104,11 +134,14 @@ fn by_image_id(mut files: Vec<PathBuf>) -> (BTreeMap<String, PathBuf>, Vec<PathB
     let mut map = BTreeMap::new();
     let mut duplicates = Vec::new();
     for f in files {
-        let Some(stem) = f.file_stem().map(|s| s.to_string_lossy().into_owned()) else { continue };
-        if map.contains_key(&stem) {
-            duplicates.push(f);
-        } else {
-            map.insert(stem, f);
+        let Some(stem) = f.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        match map.entry(stem) {
+            std::collections::btree_map::Entry::Occupied(_) => duplicates.push(f),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(f);
+            }
         }
     }
     (map, duplicates)
@@ -152,9 +185,17 @@ mod tests {
             std::fs::write(nested.join(format!("{id}.dcm")), b"").unwrap();
         }
         std::fs::write(dir.path().join("notes.txt"), b"").unwrap();
-        let ann = Annotations::from_reader("ImageId,EncodedPixels\na,1 2\nb,-1\nz,-1\n".as_bytes(), "t").unwrap();
+        let ann =
+            Annotations::from_reader("ImageId,EncodedPixels\na,1 2\nb,-1\nz,-1\n".as_bytes(), "t")
+                .unwrap();
         let idx = DatasetIndex::from_dicom_tree(dir.path(), &ann, RleForm::Relative).unwrap();
-        assert_eq!(idx.samples.iter().map(|s| (s.image_id.as_str(), s.positive)).collect::<Vec<_>>(), [("a", true), ("b", false)]);
+        assert_eq!(
+            idx.samples
+                .iter()
+                .map(|s| (s.image_id.as_str(), s.positive))
+                .collect::<Vec<_>>(),
+            [("a", true), ("b", false)]
+        );
         assert_eq!(idx.images_without_annotations, [nested.join("c.dcm")]);
         assert_eq!(idx.annotations_without_images, ["z"]);
     }

@@ -36,7 +36,9 @@ use ndarray::{Array2, ArrayView2, ShapeBuilder};
 pub type Mask = Array2<u8>;
 
 /// Which of the two run-length forms a string uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RleForm {
     /// First start absolute and 0-based; each later start relative to the previous run's end
@@ -62,7 +64,9 @@ impl FromStr for RleForm {
         match s.trim().to_ascii_lowercase().as_str() {
             "relative" => Ok(RleForm::Relative),
             "absolute" => Ok(RleForm::Absolute),
-            other => Err(format!("unknown RLE form {other:?} (expected relative or absolute)")),
+            other => Err(format!(
+                "unknown RLE form {other:?} (expected relative or absolute)"
+            )),
         }
     }
 }
@@ -110,14 +114,24 @@ pub struct RleError {
 impl fmt::Display for RleErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RleErrorKind::OddCount => f.write_str("odd number of values (a start without a length)"),
+            RleErrorKind::OddCount => {
+                f.write_str("odd number of values (a start without a length)")
+            }
             RleErrorKind::NotANumber => f.write_str("not a non-negative integer"),
             RleErrorKind::Negative => f.write_str("negative number"),
-            RleErrorKind::ZeroStart => f.write_str("absolute start 0 (absolute starts are 1-based)"),
-            RleErrorKind::PastEnd { end, pixels } => {
-                write!(f, "run ends at pixel {end}, past the image's {pixels} pixels")
+            RleErrorKind::ZeroStart => {
+                f.write_str("absolute start 0 (absolute starts are 1-based)")
             }
-            RleErrorKind::OutOfOrder { start, previous_end } => write!(
+            RleErrorKind::PastEnd { end, pixels } => {
+                write!(
+                    f,
+                    "run ends at pixel {end}, past the image's {pixels} pixels"
+                )
+            }
+            RleErrorKind::OutOfOrder {
+                start,
+                previous_end,
+            } => write!(
                 f,
                 "run starts at pixel {start}, before the previous run's end {previous_end}"
             ),
@@ -157,7 +171,7 @@ pub fn decode_into(encoded: &str, pixels: &mut [u8], form: RleForm) -> Result<u6
     let mut covered = 0;
     for run in RunParser::new(encoded, form) {
         let run = run?;
-        let end = run.start.checked_add(run.len).unwrap_or(u64::MAX);
+        let end = run.start.saturating_add(run.len);
         if end > total {
             return Err(RleError {
                 kind: RleErrorKind::PastEnd { end, pixels: total },
@@ -199,12 +213,21 @@ struct RunParser<'a> {
 impl<'a> RunParser<'a> {
     fn new(encoded: &'a str, form: RleForm) -> Self {
         let source = if is_empty_rle(encoded) { "" } else { encoded };
-        RunParser { tokens: source.split_ascii_whitespace().enumerate(), form, previous_end: 0, failed: false }
+        RunParser {
+            tokens: source.split_ascii_whitespace().enumerate(),
+            form,
+            previous_end: 0,
+            failed: false,
+        }
     }
 
     fn next_run(&mut self, i: usize, start_tok: &'a str) -> Result<ParsedRun<'a>, RleError> {
         let Some((j, len_tok)) = self.tokens.next() else {
-            return Err(RleError { kind: RleErrorKind::OddCount, token: start_tok.into(), index: i });
+            return Err(RleError {
+                kind: RleErrorKind::OddCount,
+                token: start_tok.into(),
+                index: i,
+            });
         };
         let a = parse_number(start_tok, i)?;
         let len = parse_number(len_tok, j)?;
@@ -212,17 +235,33 @@ impl<'a> RunParser<'a> {
             RleForm::Relative => self.previous_end.saturating_add(a),
             RleForm::Absolute => {
                 if a == 0 {
-                    return Err(RleError { kind: RleErrorKind::ZeroStart, token: start_tok.into(), index: i });
+                    return Err(RleError {
+                        kind: RleErrorKind::ZeroStart,
+                        token: start_tok.into(),
+                        index: i,
+                    });
                 }
                 if a - 1 < self.previous_end {
-                    let kind = RleErrorKind::OutOfOrder { start: a - 1, previous_end: self.previous_end };
-                    return Err(RleError { kind, token: start_tok.into(), index: i });
+                    let kind = RleErrorKind::OutOfOrder {
+                        start: a - 1,
+                        previous_end: self.previous_end,
+                    };
+                    return Err(RleError {
+                        kind,
+                        token: start_tok.into(),
+                        index: i,
+                    });
                 }
                 a - 1
             }
         };
         self.previous_end = start.saturating_add(len);
-        Ok(ParsedRun { start, len, len_token: len_tok, len_index: j })
+        Ok(ParsedRun {
+            start,
+            len,
+            len_token: len_tok,
+            len_index: j,
+        })
     }
 }
 
@@ -242,8 +281,15 @@ impl<'a> Iterator for RunParser<'a> {
 
 fn parse_number(token: &str, index: usize) -> Result<u64, RleError> {
     let bytes = token.as_bytes();
-    let err = |kind| Err(RleError { kind, token: token.into(), index });
-    if bytes.first() == Some(&b'-') && bytes.len() > 1 && bytes[1..].iter().all(u8::is_ascii_digit) {
+    let err = |kind| {
+        Err(RleError {
+            kind,
+            token: token.into(),
+            index,
+        })
+    };
+    if bytes.first() == Some(&b'-') && bytes.len() > 1 && bytes[1..].iter().all(u8::is_ascii_digit)
+    {
         return err(RleErrorKind::Negative);
     }
     let mut value: u64 = 0;
@@ -251,7 +297,10 @@ fn parse_number(token: &str, index: usize) -> Result<u64, RleError> {
         if !b.is_ascii_digit() {
             return err(RleErrorKind::NotANumber);
         }
-        value = match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(b - b'0'))) {
+        value = match value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+        {
             Some(v) => v,
             None => return err(RleErrorKind::NotANumber),
         };
@@ -320,20 +369,17 @@ fn push_decimal(out: &mut String, mut value: usize) {
     }
 }
 
-const WORD: usize = 8;
-const LOW_BITS: u64 = 0x0101_0101_0101_0101;
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-
-fn word_at(slice: &[u8], i: usize) -> u64 {
-    let mut w = [0u8; WORD];
-    w.copy_from_slice(&slice[i..i + WORD]);
-    u64::from_ne_bytes(w)
-}
+/// Block size of the scans: the OR / min reductions over 64 bytes vectorise to a few SIMD
+/// instructions on every x86-64 and aarch64 target.
+const BLOCK: usize = 64;
 
 /// Index of the first non-zero byte at or after `i` (or `slice.len()`).
 fn next_set(slice: &[u8], mut i: usize) -> usize {
-    while i + WORD <= slice.len() && word_at(slice, i) == 0 {
-        i += WORD;
+    while let Some(block) = slice.get(i..i + BLOCK) {
+        if block.iter().fold(0u8, |acc, &b| acc | b) != 0 {
+            break;
+        }
+        i += BLOCK;
     }
     while i < slice.len() && slice[i] == 0 {
         i += 1;
@@ -343,12 +389,11 @@ fn next_set(slice: &[u8], mut i: usize) -> usize {
 
 /// Index of the first zero byte at or after `i` (or `slice.len()`).
 fn next_clear(slice: &[u8], mut i: usize) -> usize {
-    while i + WORD <= slice.len() {
-        let w = word_at(slice, i);
-        if w.wrapping_sub(LOW_BITS) & !w & HIGH_BITS != 0 {
+    while let Some(block) = slice.get(i..i + BLOCK) {
+        if block.iter().fold(u8::MAX, |acc, &b| acc.min(b)) == 0 {
             break;
         }
-        i += WORD;
+        i += BLOCK;
     }
     while i < slice.len() && slice[i] != 0 {
         i += 1;
@@ -379,7 +424,10 @@ mod tests {
             assert_eq!(m.dim(), (4, 5));
             assert!(m.iter().all(|&v| v == 0));
         }
-        assert_eq!(encode(&Array2::<u8>::zeros((3, 3)).view(), RleForm::Relative), "-1");
+        assert_eq!(
+            encode(&Array2::<u8>::zeros((3, 3)).view(), RleForm::Relative),
+            "-1"
+        );
     }
 
     #[test]
@@ -408,15 +456,30 @@ mod tests {
     #[test]
     fn errors_name_token() {
         let e = decode("1 2 3", 4, 4, RleForm::Relative).unwrap_err();
-        assert_eq!((e.kind, e.token.as_str(), e.index), (RleErrorKind::OddCount, "3", 2));
+        assert_eq!(
+            (e.kind, e.token.as_str(), e.index),
+            (RleErrorKind::OddCount, "3", 2)
+        );
         let e = decode("1 x", 4, 4, RleForm::Relative).unwrap_err();
         assert_eq!((e.kind, e.index), (RleErrorKind::NotANumber, 1));
         let e = decode("1 -2", 4, 4, RleForm::Relative).unwrap_err();
         assert_eq!(e.kind, RleErrorKind::Negative);
         let e = decode("10 7", 4, 4, RleForm::Relative).unwrap_err();
-        assert_eq!(e.kind, RleErrorKind::PastEnd { end: 17, pixels: 16 });
+        assert_eq!(
+            e.kind,
+            RleErrorKind::PastEnd {
+                end: 17,
+                pixels: 16
+            }
+        );
         let e = decode("5 2 3 1", 4, 4, RleForm::Absolute).unwrap_err();
-        assert_eq!(e.kind, RleErrorKind::OutOfOrder { start: 2, previous_end: 6 });
+        assert_eq!(
+            e.kind,
+            RleErrorKind::OutOfOrder {
+                start: 2,
+                previous_end: 6
+            }
+        );
         let e = decode("0 2", 4, 4, RleForm::Absolute).unwrap_err();
         assert_eq!(e.kind, RleErrorKind::ZeroStart);
         let e = decode("99999999999999999999999 1", 4, 4, RleForm::Relative).unwrap_err();
@@ -437,8 +500,11 @@ mod tests {
 
         fn mask_strategy() -> impl Strategy<Value = Array2<u8>> {
             (1usize..40, 1usize..40).prop_flat_map(|(h, w)| {
-                proptest::collection::vec(prop_oneof![3 => Just(0u8), 1 => Just(1u8), 1 => 1u8..=255], h * w)
-                    .prop_map(move |v| Array2::from_shape_vec((h, w), v).unwrap())
+                proptest::collection::vec(
+                    prop_oneof![3 => Just(0u8), 1 => Just(1u8), 1 => 1u8..=255],
+                    h * w,
+                )
+                .prop_map(move |v| Array2::from_shape_vec((h, w), v).unwrap())
             })
         }
 

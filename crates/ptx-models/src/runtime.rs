@@ -24,7 +24,11 @@ impl RuntimeInfo {
         Self {
             libtorch_version: env!("PTX_LIBTORCH_VERSION").to_owned(),
             cuda_available,
-            cuda_device_count: if cuda_available { tch::Cuda::device_count() } else { 0 },
+            cuda_device_count: if cuda_available {
+                tch::Cuda::device_count()
+            } else {
+                0
+            },
             cudnn_available: cuda_available && tch::Cuda::cudnn_is_available(),
         }
     }

@@ -22,7 +22,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let ext = args.output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let ext = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
     if !matches!(ext.as_deref(), Some("png" | "npy")) {
         bail!("{}: output must end in .png or .npy", args.output.display());
     }
@@ -37,10 +41,16 @@ pub fn run(args: Args) -> Result<()> {
     let frames = image.pixels().dim().0;
     let (_, _, _, samples) = image.pixels().dim();
     if samples != 1 {
-        bail!("{}: --raw PNG needs one sample per pixel, the file has {samples}; use .npy", args.input.display());
+        bail!(
+            "{}: --raw PNG needs one sample per pixel, the file has {samples}; use .npy",
+            args.input.display()
+        );
     }
     let stored = match image.pixels() {
-        StoredPixels::U8(_) => image.pixels().frame_u8(args.frame).map(|v| v.mapv(u16::from)),
+        StoredPixels::U8(_) => image
+            .pixels()
+            .frame_u8(args.frame)
+            .map(|v| v.mapv(u16::from)),
         StoredPixels::U16(_) => image.pixels().frame_u16(args.frame).map(|v| v.to_owned()),
         _ => bail!(
             "{}: stored values are {}; a PNG holds unsigned 16-bit values, use .npy",

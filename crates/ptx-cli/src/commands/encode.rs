@@ -32,12 +32,19 @@ pub fn run(args: Args) -> Result<()> {
     anyhow::ensure!(!files.is_empty(), "{}: no .png masks", args.masks.display());
     let mut sub = Submission::new(RleForm::from(args.rle));
     for f in &files {
-        let id = f.file_stem().and_then(|s| s.to_str()).with_context(|| format!("{}: file name is not UTF-8", f.display()))?;
+        let id = f
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .with_context(|| format!("{}: file name is not UTF-8", f.display()))?;
         let mask = read_mask_png(f)?;
         sub.push_mask(id, &mask.view());
     }
     sub.write(&args.out)?;
     let positives = sub.rows().iter().filter(|(_, r)| r != "-1").count();
-    super::emit(format_args!("encoded {} masks ({positives} non-empty) to {}", files.len(), args.out.display()));
+    super::emit(format_args!(
+        "encoded {} masks ({positives} non-empty) to {}",
+        files.len(),
+        args.out.display()
+    ));
     Ok(())
 }

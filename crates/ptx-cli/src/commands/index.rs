@@ -37,7 +37,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let index = match (&args.annotations, &args.masks) {
-        (Some(csv), None) => DatasetIndex::from_dicom_tree(&args.images, &Annotations::read(csv)?, RleForm::from(args.rle))?,
+        (Some(csv), None) => DatasetIndex::from_dicom_tree(
+            &args.images,
+            &Annotations::read(csv)?,
+            RleForm::from(args.rle),
+        )?,
         (None, Some(masks)) => DatasetIndex::from_png_folders(&args.images, masks)?,
         _ => bail!("give --annotations CSV (DICOM tree) or --masks DIR (PNG layout)"),
     };
@@ -46,7 +50,11 @@ pub fn run(args: Args) -> Result<()> {
         .samples
         .iter()
         .zip(&folds)
-        .map(|(s, &fold)| FoldRow { image_id: s.image_id.clone(), label: s.positive, fold })
+        .map(|(s, &fold)| FoldRow {
+            image_id: s.image_id.clone(),
+            label: s.positive,
+            fold,
+        })
         .collect();
     write_folds_csv(&args.out, &rows)?;
     super::emit(format_args!(
@@ -56,9 +64,24 @@ pub fn run(args: Args) -> Result<()> {
         args.folds,
         args.out.display()
     ));
-    report("images without annotations", index.images_without_annotations.iter().map(|p| p.display().to_string()));
-    report("annotations without images", index.annotations_without_images.iter().cloned());
-    report("duplicate ImageIds skipped", index.duplicate_images.iter().map(|p| p.display().to_string()));
+    report(
+        "images without annotations",
+        index
+            .images_without_annotations
+            .iter()
+            .map(|p| p.display().to_string()),
+    );
+    report(
+        "annotations without images",
+        index.annotations_without_images.iter().cloned(),
+    );
+    report(
+        "duplicate ImageIds skipped",
+        index
+            .duplicate_images
+            .iter()
+            .map(|p| p.display().to_string()),
+    );
     Ok(())
 }
 
@@ -68,5 +91,9 @@ fn report(what: &str, items: impl ExactSizeIterator<Item = String>) {
         return;
     }
     let first: Vec<String> = items.take(3).collect();
-    super::emit(format_args!("{n} {what}: {}{}", first.join(", "), if n > 3 { ", …" } else { "" }));
+    super::emit(format_args!(
+        "{n} {what}: {}{}",
+        first.join(", "),
+        if n > 3 { ", …" } else { "" }
+    ));
 }

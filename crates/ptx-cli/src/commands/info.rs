@@ -19,7 +19,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let options = ReadOptions::default().identifying(args.identifying).metadata_only(true);
+    let options = ReadOptions::default()
+        .identifying(args.identifying)
+        .metadata_only(true);
     let mut failed = 0;
     for file in &args.files {
         match DicomImage::open_with(file, &options) {
@@ -47,8 +49,16 @@ pub fn run(args: Args) -> Result<()> {
 fn print_text(file: &std::path::Path, m: &DicomMeta) {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     super::emit(format_args!("{}", file.display()));
-    super::emit(format_args!("  SOP Instance UID   {}", opt(&m.sop_instance_uid)));
-    super::emit(format_args!("  modality           {}   body part {}   view {}", opt(&m.modality), opt(&m.body_part_examined), opt(&m.view_position)));
+    super::emit(format_args!(
+        "  SOP Instance UID   {}",
+        opt(&m.sop_instance_uid)
+    ));
+    super::emit(format_args!(
+        "  modality           {}   body part {}   view {}",
+        opt(&m.modality),
+        opt(&m.body_part_examined),
+        opt(&m.view_position)
+    ));
     super::emit(format_args!(
         "  patient            age {}   sex {}",
         m.patient_age_years.map_or("-".into(), |a| format!("{a} y")),
@@ -72,8 +82,16 @@ fn print_text(file: &std::path::Path, m: &DicomMeta) {
             _ => "unknown".into(),
         }
     ));
-    super::emit(format_args!("  transfer syntax    {}", m.transfer_syntax_uid));
+    super::emit(format_args!(
+        "  transfer syntax    {}",
+        m.transfer_syntax_uid
+    ));
     if let Some(id) = &m.identifying {
-        super::emit(format_args!("  patient name / id  {} / {}   born {}", opt(&id.patient_name), opt(&id.patient_id), opt(&id.patient_birth_date)));
+        super::emit(format_args!(
+            "  patient name / id  {} / {}   born {}",
+            opt(&id.patient_name),
+            opt(&id.patient_id),
+            opt(&id.patient_birth_date)
+        ));
     }
 }

@@ -36,10 +36,13 @@ pub fn run(args: Args) -> Result<()> {
         check_image_id_as_file_name(id)?;
         ann.mask(id, w, h, form)?;
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create folder", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create folder", args.out.display()))?;
     let mut positives = 0;
     for id in ann.image_ids() {
-        let mask = ann.mask(id, w, h, form)?.context("annotated image without mask")?;
+        let mask = ann
+            .mask(id, w, h, form)?
+            .context("annotated image without mask")?;
         positives += usize::from(mask.iter().any(|&v| v != 0));
         write_mask_png(args.out.join(format!("{id}.png")), &mask.view())?;
     }

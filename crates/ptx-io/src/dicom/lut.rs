@@ -25,7 +25,10 @@ pub enum ModalityLut {
 
 impl ModalityLut {
     /// The identity (slope 1, intercept 0).
-    pub const IDENTITY: ModalityLut = ModalityLut::Rescale { slope: 1.0, intercept: 0.0 };
+    pub const IDENTITY: ModalityLut = ModalityLut::Rescale {
+        slope: 1.0,
+        intercept: 0.0,
+    };
 
     /// Applies the LUT to one stored value.
     pub fn apply(&self, v: f32) -> f32 {
@@ -56,7 +59,8 @@ impl LutTable {
     /// Looks up `v`, clamping to the first and last entries.
     pub fn lookup(&self, v: f32) -> f32 {
         let last = self.data.len().saturating_sub(1);
-        let idx = (f64::from(v).floor() - self.first_mapped as f64).clamp(0.0, last as f64) as usize;
+        let idx =
+            (f64::from(v).floor() - self.first_mapped as f64).clamp(0.0, last as f64) as usize;
         self.data.get(idx).copied().unwrap_or(0.0)
     }
 
@@ -151,7 +155,10 @@ fn lut_values(obj: &InMemDicomObject, bits: u16) -> Option<Vec<f32>> {
                 .map(|c| f32::from(u16::from_le_bytes([c[0], c[1]])))
                 .collect(),
         ),
-        DicomValue::Primitive(p) => p.to_multi_int::<i64>().ok().map(|v| v.into_iter().map(|x| x as f32).collect()),
+        DicomValue::Primitive(p) => p
+            .to_multi_int::<i64>()
+            .ok()
+            .map(|v| v.into_iter().map(|x| x as f32).collect()),
         _ => None,
     }
 }
@@ -168,7 +175,11 @@ pub(crate) fn lut_table(item: &InMemDicomObject, signed_input: bool) -> Option<L
     };
     let bits = u16::try_from(desc[2]).ok()?;
     let data = lut_values(item, bits)?;
-    (!data.is_empty()).then_some(LutTable { first_mapped, bits, data })
+    (!data.is_empty()).then_some(LutTable {
+        first_mapped,
+        bits,
+        data,
+    })
 }
 
 fn obj_ints(obj: &InMemDicomObject, tag: dicom_core::Tag) -> Option<Vec<i64>> {
@@ -192,10 +203,17 @@ pub(crate) fn modality_lut(obj: &InMemDicomObject, signed: bool) -> ModalityLut 
     {
         return ModalityLut::Table(t);
     }
-    let one = |tag| floats(obj, tag).and_then(|v| v.first().copied()).filter(|v| v.is_finite());
+    let one = |tag| {
+        floats(obj, tag)
+            .and_then(|v| v.first().copied())
+            .filter(|v| v.is_finite())
+    };
     match (one(tags::RESCALE_SLOPE), one(tags::RESCALE_INTERCEPT)) {
         (None, None) => ModalityLut::IDENTITY,
-        (slope, intercept) => ModalityLut::Rescale { slope: slope.unwrap_or(1.0), intercept: intercept.unwrap_or(0.0) },
+        (slope, intercept) => ModalityLut::Rescale {
+            slope: slope.unwrap_or(1.0),
+            intercept: intercept.unwrap_or(0.0),
+        },
     }
 }
 
@@ -208,14 +226,21 @@ pub(crate) fn windows(obj: &InMemDicomObject) -> Vec<Window> {
             _ => VoiFunction::Linear,
         })
         .unwrap_or_default();
-    let (Some(centers), Some(widths)) = (floats(obj, tags::WINDOW_CENTER), floats(obj, tags::WINDOW_WIDTH)) else {
+    let (Some(centers), Some(widths)) = (
+        floats(obj, tags::WINDOW_CENTER),
+        floats(obj, tags::WINDOW_WIDTH),
+    ) else {
         return Vec::new();
     };
     centers
         .into_iter()
         .zip(widths)
         .filter(|(c, w)| c.is_finite() && w.is_finite() && *w > 0.0)
-        .map(|(center, width)| Window { center, width, function })
+        .map(|(center, width)| Window {
+            center,
+            width,
+            function,
+        })
         .collect()
 }
 
@@ -234,7 +259,11 @@ mod tests {
     #[test]
     fn linear_window_matches_standard() {
         // PS3.3 C.11.2.1.2.1 with c = 40, w = 400: below c - 0.5 - (w-1)/2 = -160 is 0.
-        let w = Window { center: 40.0, width: 400.0, function: VoiFunction::Linear };
+        let w = Window {
+            center: 40.0,
+            width: 400.0,
+            function: VoiFunction::Linear,
+        };
         assert_eq!(w.apply(-160.0), 0.0);
         assert_eq!(w.apply(240.0), 1.0);
         assert!((w.apply(39.5) - 0.5).abs() < 1e-6);
@@ -242,7 +271,11 @@ mod tests {
 
     #[test]
     fn table_clamps() {
-        let t = LutTable { first_mapped: 10, bits: 8, data: vec![0.0, 5.0, 9.0] };
+        let t = LutTable {
+            first_mapped: 10,
+            bits: 8,
+            data: vec![0.0, 5.0, 9.0],
+        };
         assert_eq!(t.lookup(0.0), 0.0);
         assert_eq!(t.lookup(11.0), 5.0);
         assert_eq!(t.lookup(100.0), 9.0);

@@ -103,11 +103,16 @@ pub(crate) fn int<T: TryFrom<i64>>(obj: &InMemDicomObject, tag: dicom_core::Tag)
 pub(crate) fn floats(obj: &InMemDicomObject, tag: dicom_core::Tag) -> Option<Vec<f64>> {
     let elem = obj.element_opt(tag).ok()??;
     let v = match elem.value() {
-        dicom_core::DicomValue::Primitive(dicom_core::value::PrimitiveValue::Strs(_) | dicom_core::value::PrimitiveValue::Str(_)) => elem
+        dicom_core::DicomValue::Primitive(
+            dicom_core::value::PrimitiveValue::Strs(_) | dicom_core::value::PrimitiveValue::Str(_),
+        ) => elem
             .to_str()
             .ok()?
             .split('\\')
-            .map(|t| t.trim_matches(|c: char| c == '\0' || c.is_whitespace()).parse::<f64>())
+            .map(|t| {
+                t.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+                    .parse::<f64>()
+            })
             .collect::<Result<Vec<_>, _>>()
             .ok()?,
         _ => elem.to_multi_float64().ok()?,
@@ -138,7 +143,10 @@ pub(crate) fn parse_age_years(s: &str) -> Option<f32> {
 fn spacing(obj: &InMemDicomObject) -> (Option<[f64; 2]>, Option<SpacingSource>) {
     for (tag, source) in [
         (tags::PIXEL_SPACING, SpacingSource::PixelSpacing),
-        (tags::IMAGER_PIXEL_SPACING, SpacingSource::ImagerPixelSpacing),
+        (
+            tags::IMAGER_PIXEL_SPACING,
+            SpacingSource::ImagerPixelSpacing,
+        ),
     ] {
         if let Some(v) = floats(obj, tag) {
             if v.len() >= 2 && v[0] > 0.0 && v[1] > 0.0 && v[0].is_finite() && v[1].is_finite() {
@@ -151,18 +159,23 @@ fn spacing(obj: &InMemDicomObject) -> (Option<[f64; 2]>, Option<SpacingSource>) 
 
 impl DicomMeta {
     pub(crate) fn from_object(obj: &DefaultDicomObject, identifying: bool) -> Self {
-        let sex = string(obj, tags::PATIENT_SEX).and_then(|s| match s.to_ascii_uppercase().as_str() {
-            "M" => Some(Sex::Male),
-            "F" => Some(Sex::Female),
-            "O" => Some(Sex::Other),
-            _ => None,
-        });
+        let sex =
+            string(obj, tags::PATIENT_SEX).and_then(|s| match s.to_ascii_uppercase().as_str() {
+                "M" => Some(Sex::Male),
+                "F" => Some(Sex::Female),
+                "O" => Some(Sex::Other),
+                _ => None,
+            });
         let (pixel_spacing_mm, pixel_spacing_source) = spacing(obj);
         DicomMeta {
             sop_instance_uid: string(obj, tags::SOP_INSTANCE_UID),
             study_instance_uid: string(obj, tags::STUDY_INSTANCE_UID),
             series_instance_uid: string(obj, tags::SERIES_INSTANCE_UID),
-            transfer_syntax_uid: obj.meta().transfer_syntax().trim_end_matches('\0').to_owned(),
+            transfer_syntax_uid: obj
+                .meta()
+                .transfer_syntax()
+                .trim_end_matches('\0')
+                .to_owned(),
             modality: string(obj, tags::MODALITY),
             body_part_examined: string(obj, tags::BODY_PART_EXAMINED),
             view_position: string(obj, tags::VIEW_POSITION),
@@ -170,12 +183,15 @@ impl DicomMeta {
             patient_sex: sex,
             rows: int(obj, tags::ROWS).unwrap_or(0),
             columns: int(obj, tags::COLUMNS).unwrap_or(0),
-            frames: string(obj, tags::NUMBER_OF_FRAMES).and_then(|s| s.parse().ok()).unwrap_or(1),
+            frames: string(obj, tags::NUMBER_OF_FRAMES)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1),
             samples_per_pixel: int(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1),
             bits_allocated: int(obj, tags::BITS_ALLOCATED).unwrap_or(0),
             bits_stored: int(obj, tags::BITS_STORED).unwrap_or(0),
             signed: int::<u16>(obj, tags::PIXEL_REPRESENTATION) == Some(1),
-            photometric_interpretation: string(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_default(),
+            photometric_interpretation: string(obj, tags::PHOTOMETRIC_INTERPRETATION)
+                .unwrap_or_default(),
             pixel_spacing_mm,
             pixel_spacing_source,
             identifying: identifying.then(|| Identifying {

@@ -79,7 +79,12 @@ pub struct DisplayOptions {
 
 impl Default for DisplayOptions {
     fn default() -> Self {
-        Self { frame: 0, voi: Voi::Auto, modality: true, invert_monochrome1: true }
+        Self {
+            frame: 0,
+            voi: Voi::Auto,
+            modality: true,
+            invert_monochrome1: true,
+        }
     }
 }
 
@@ -151,9 +156,17 @@ impl DicomImage {
         }));
         let obj = match parsed {
             Ok(Ok(obj)) => obj,
-            Ok(Err(e)) => return Err(Error::DicomParse { path: path.into(), message: e.to_string() }),
+            Ok(Err(e)) => {
+                return Err(Error::DicomParse {
+                    path: path.into(),
+                    message: e.to_string(),
+                })
+            }
             Err(_) => {
-                return Err(Error::DicomParse { path: path.into(), message: "the DICOM parser panicked".into() })
+                return Err(Error::DicomParse {
+                    path: path.into(),
+                    message: "the DICOM parser panicked".into(),
+                })
             }
         };
         Self::from_object(&obj, path, options)
@@ -172,7 +185,15 @@ impl DicomImage {
             photometric = decoded_photometric;
             pixels
         };
-        Ok(DicomImage { path: path.into(), meta, pixels, photometric, modality, windows, voi_tables })
+        Ok(DicomImage {
+            path: path.into(),
+            meta,
+            pixels,
+            photometric,
+            modality,
+            windows,
+            voi_tables,
+        })
     }
 
     /// The path it was read from (`<memory>` for [`Self::from_bytes`]).
@@ -252,9 +273,14 @@ impl DicomImage {
     /// [`Error::FrameOutOfRange`]; [`Error::InvalidArgument`] for a file window or table
     /// the file does not have.
     pub fn display(&self, options: &DisplayOptions) -> Result<Array2<u8>> {
-        let values = if options.modality { self.modality_values(options.frame)? } else { self.frame_f32(options.frame)? };
+        let values = if options.modality {
+            self.modality_values(options.frame)?
+        } else {
+            self.frame_f32(options.frame)?
+        };
         let unit = self.voi_unit(&values, options)?;
-        let invert = options.invert_monochrome1 && self.photometric.eq_ignore_ascii_case("MONOCHROME1");
+        let invert =
+            options.invert_monochrome1 && self.photometric.eq_ignore_ascii_case("MONOCHROME1");
         Ok(values.mapv(|x| {
             let y = unit(x).clamp(0.0, 1.0);
             let y = if invert { 1.0 - y } else { y };
@@ -263,10 +289,17 @@ impl DicomImage {
     }
 
     /// Returns the VOI step as a function from modality values to `[0, 1]`.
-    fn voi_unit(&self, values: &Array2<f32>, options: &DisplayOptions) -> Result<Box<dyn Fn(f32) -> f32 + '_>> {
+    fn voi_unit(
+        &self,
+        values: &Array2<f32>,
+        options: &DisplayOptions,
+    ) -> Result<Box<dyn Fn(f32) -> f32 + '_>> {
         let missing = |what: &str, n: usize, have: usize| Error::InvalidArgument {
             name: "voi",
-            message: format!("{}: {what} {n} requested, the file has {have}", self.path.display()),
+            message: format!(
+                "{}: {what} {n} requested, the file has {have}",
+                self.path.display()
+            ),
         };
         let table = |t: &LutTable| -> Box<dyn Fn(f32) -> f32 + '_> {
             let t = t.clone();
@@ -275,7 +308,9 @@ impl DicomImage {
         let min_max = || -> Box<dyn Fn(f32) -> f32 + '_> {
             let (lo, hi) = values
                 .iter()
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+                .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                    (lo.min(v), hi.max(v))
+                });
             let span = if hi > lo { hi - lo } else { 1.0 };
             Box::new(move |x| (x - lo) / span)
         };
@@ -287,10 +322,17 @@ impl DicomImage {
                 Box::new(move |x| w.apply(x))
             }
             Voi::FileWindow(n) => {
-                let w = *self.windows.get(*n).ok_or_else(|| missing("window", *n, self.windows.len()))?;
+                let w = *self
+                    .windows
+                    .get(*n)
+                    .ok_or_else(|| missing("window", *n, self.windows.len()))?;
                 Box::new(move |x| w.apply(x))
             }
-            Voi::FileTable(n) => table(self.voi_tables.get(*n).ok_or_else(|| missing("VOI LUT", *n, self.voi_tables.len()))?),
+            Voi::FileTable(n) => table(
+                self.voi_tables
+                    .get(*n)
+                    .ok_or_else(|| missing("VOI LUT", *n, self.voi_tables.len()))?,
+            ),
             Voi::MinMax => min_max(),
             Voi::Identity => identity(),
             Voi::Auto => {
@@ -298,7 +340,10 @@ impl DicomImage {
                     Box::new(move |x| w.apply(x))
                 } else if let (Some(t), false) = (self.voi_tables.first(), ignore_file_voi) {
                     table(t)
-                } else if self.meta.bits_stored <= 8 && !self.meta.signed && (self.modality.is_identity() || !options.modality) {
+                } else if self.meta.bits_stored <= 8
+                    && !self.meta.signed
+                    && (self.modality.is_identity() || !options.modality)
+                {
                     identity()
                 } else {
                     min_max()
@@ -308,12 +353,20 @@ impl DicomImage {
     }
 }
 
-fn decode_pixels(obj: &DefaultDicomObject, meta: &DicomMeta, path: &Path) -> Result<(StoredPixels, String)> {
+fn decode_pixels(
+    obj: &DefaultDicomObject,
+    meta: &DicomMeta,
+    path: &Path,
+) -> Result<(StoredPixels, String)> {
     if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
         return Err(Error::NoPixelData { path: path.into() });
     }
     let ts_uid = meta.transfer_syntax_uid.clone();
-    let unsupported = |name: String| Error::UnsupportedTransferSyntax { path: path.into(), uid: ts_uid.clone(), name };
+    let unsupported = |name: String| Error::UnsupportedTransferSyntax {
+        path: path.into(),
+        uid: ts_uid.clone(),
+        name,
+    };
     match dicom_transfer_syntax_registry_lookup(&ts_uid) {
         None => return Err(unsupported("unknown".into())),
         Some((name, false)) => return Err(unsupported(name)),
@@ -321,19 +374,29 @@ fn decode_pixels(obj: &DefaultDicomObject, meta: &DicomMeta, path: &Path) -> Res
     }
     for (attribute, value) in [("Rows", meta.rows), ("Columns", meta.columns)] {
         if value == 0 {
-            return Err(Error::DicomAttribute { path: path.into(), attribute, message: "missing or zero".into() });
+            return Err(Error::DicomAttribute {
+                path: path.into(),
+                attribute,
+                message: "missing or zero".into(),
+            });
         }
     }
     if !matches!(meta.bits_allocated, 1 | 8 | 16 | 32) {
         return Err(Error::UnsupportedPixels {
             path: path.into(),
-            message: format!("Bits Allocated {} (1, 8, 16 or 32 supported)", meta.bits_allocated),
+            message: format!(
+                "Bits Allocated {} (1, 8, 16 or 32 supported)",
+                meta.bits_allocated
+            ),
         });
     }
     if !matches!(meta.samples_per_pixel, 1 | 3) {
         return Err(Error::UnsupportedPixels {
             path: path.into(),
-            message: format!("Samples per Pixel {} (1 or 3 supported)", meta.samples_per_pixel),
+            message: format!(
+                "Samples per Pixel {} (1 or 3 supported)",
+                meta.samples_per_pixel
+            ),
         });
     }
     let layout_of = |planar: bool, expanded_bits: bool| pixels::Layout {
@@ -362,25 +425,55 @@ fn decode_pixels(obj: &DefaultDicomObject, meta: &DicomMeta, path: &Path) -> Res
             .unwrap_or(0);
         let expected = layout_of(false, false).bytes_needed();
         if found < expected {
-            return Err(Error::PixelDataLength { path: path.into(), expected, found });
+            return Err(Error::PixelDataLength {
+                path: path.into(),
+                expected,
+                found,
+            });
         }
     }
-    let decoded = catch_unwind(AssertUnwindSafe(|| obj.decode_pixel_data().map(|d| d.to_owned())));
+    let decoded = catch_unwind(AssertUnwindSafe(|| {
+        obj.decode_pixel_data().map(|d| d.to_owned())
+    }));
     let decoded = match decoded {
         Ok(Ok(d)) => d,
-        Ok(Err(e)) => return Err(Error::PixelDecode { path: path.into(), message: e.to_string() }),
-        Err(_) => return Err(Error::PixelDecode { path: path.into(), message: "the pixel decoder panicked".into() }),
+        Ok(Err(e)) => {
+            return Err(Error::PixelDecode {
+                path: path.into(),
+                message: e.to_string(),
+            })
+        }
+        Err(_) => {
+            return Err(Error::PixelDecode {
+                path: path.into(),
+                message: "the pixel decoder panicked".into(),
+            })
+        }
     };
     let planar = !encapsulated
-        && matches!(decoded.planar_configuration(), dicom_pixeldata::PlanarConfiguration::PixelFirst);
+        && matches!(
+            decoded.planar_configuration(),
+            dicom_pixeldata::PlanarConfiguration::PixelFirst
+        );
     let layout = layout_of(planar, meta.bits_allocated == 1 && !encapsulated);
     let data = decoded.data();
     let expected = layout.bytes_needed();
     if data.len() < expected {
-        return Err(Error::PixelDataLength { path: path.into(), expected, found: data.len() });
+        return Err(Error::PixelDataLength {
+            path: path.into(),
+            expected,
+            found: data.len(),
+        });
     }
-    let stored = pixels::from_native(data, &layout).map_err(|message| Error::UnsupportedPixels { path: path.into(), message })?;
-    Ok((stored, decoded.photometric_interpretation().as_str().to_owned()))
+    let stored =
+        pixels::from_native(data, &layout).map_err(|message| Error::UnsupportedPixels {
+            path: path.into(),
+            message,
+        })?;
+    Ok((
+        stored,
+        decoded.photometric_interpretation().as_str().to_owned(),
+    ))
 }
 
 /// Name of a transfer syntax and whether this build can decode its pixel data.

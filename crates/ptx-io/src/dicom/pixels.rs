@@ -175,11 +175,17 @@ pub(crate) fn from_native(data: &[u8], l: &Layout) -> Result<StoredPixels, Strin
         (8, false) => StoredPixels::U8(to_array(shape, data[..n].to_vec())?),
         (8, true) => StoredPixels::I8(to_array(
             shape,
-            data[..n].iter().map(|&b| sign_extend(i64::from(b), bits) as i8).collect(),
+            data[..n]
+                .iter()
+                .map(|&b| sign_extend(i64::from(b), bits) as i8)
+                .collect(),
         )?),
         (16, false) => StoredPixels::U16(to_array(
             shape,
-            data[..2 * n].chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]])).collect(),
+            data[..2 * n]
+                .chunks_exact(2)
+                .map(|c| u16::from_ne_bytes([c[0], c[1]]))
+                .collect(),
         )?),
         (16, true) => StoredPixels::I16(to_array(
             shape,
@@ -190,13 +196,21 @@ pub(crate) fn from_native(data: &[u8], l: &Layout) -> Result<StoredPixels, Strin
         )?),
         (32, false) => StoredPixels::U32(to_array(
             shape,
-            data[..4 * n].chunks_exact(4).map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            data[..4 * n]
+                .chunks_exact(4)
+                .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
         )?),
         (32, true) => StoredPixels::I32(to_array(
             shape,
             data[..4 * n]
                 .chunks_exact(4)
-                .map(|c| sign_extend(i64::from(u32::from_ne_bytes([c[0], c[1], c[2], c[3]])), bits) as i32)
+                .map(|c| {
+                    sign_extend(
+                        i64::from(u32::from_ne_bytes([c[0], c[1], c[2], c[3]])),
+                        bits,
+                    ) as i32
+                })
                 .collect(),
         )?),
         (other, _) => return Err(format!("Bits Allocated {other} (1, 8, 16 or 32 supported)")),
@@ -254,15 +268,24 @@ mod tests {
 
     #[test]
     fn sign_extends_12_bit() {
-        let raw: Vec<u8> = [0x0FFFu16, 0x0001].iter().flat_map(|v| v.to_ne_bytes()).collect();
+        let raw: Vec<u8> = [0x0FFFu16, 0x0001]
+            .iter()
+            .flat_map(|v| v.to_ne_bytes())
+            .collect();
         let p = from_native(&raw, &layout(16, 12, true)).unwrap();
-        assert_eq!(p.frame_i16(0).unwrap().iter().copied().collect::<Vec<_>>(), vec![-1, 1]);
+        assert_eq!(
+            p.frame_i16(0).unwrap().iter().copied().collect::<Vec<_>>(),
+            vec![-1, 1]
+        );
     }
 
     #[test]
     fn packed_bits() {
         let p = from_native(&[0b0000_0010], &layout(1, 1, false)).unwrap();
-        assert_eq!(p.frame_u8(0).unwrap().iter().copied().collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(
+            p.frame_u8(0).unwrap().iter().copied().collect::<Vec<_>>(),
+            vec![0, 1]
+        );
     }
 
     #[test]
@@ -273,6 +296,9 @@ mod tests {
         // R R G G B B -> (R G B) (R G B)
         let p = from_native(&[1, 2, 3, 4, 5, 6], &l).unwrap();
         let StoredPixels::U8(a) = p else { panic!() };
-        assert_eq!(a.iter().copied().collect::<Vec<_>>(), vec![1, 3, 5, 2, 4, 6]);
+        assert_eq!(
+            a.iter().copied().collect::<Vec<_>>(),
+            vec![1, 3, 5, 2, 4, 6]
+        );
     }
 }

@@ -32,7 +32,11 @@ fn present(path: PathBuf, what: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    assert!(!ci(), "missing {what}: {} (CI=true: missing data fails the test)", path.display());
+    assert!(
+        !ci(),
+        "missing {what}: {} (CI=true: missing data fails the test)",
+        path.display()
+    );
     eprintln!("SKIPPED: missing {what}: {}", path.display());
     None
 }
@@ -44,13 +48,22 @@ pub fn read_tsv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     lines
         .filter(|l| !l.is_empty())
-        .map(|l| header.iter().map(|h| h.to_string()).zip(l.split('\t').map(str::to_owned)).collect())
+        .map(|l| {
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(l.split('\t').map(str::to_owned))
+                .collect()
+        })
         .collect()
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A NumPy `.npy` file (format 1.x/2.x, little-endian or byte dtypes) as f64 values + shape.
@@ -60,20 +73,51 @@ pub fn read_npy(path: &Path) -> (String, Vec<usize>, Vec<f64>) {
     let (header_len, start) = if bytes[6] == 1 {
         (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
     } else {
-        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+        (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        )
     };
     let header = std::str::from_utf8(&bytes[start..start + header_len]).unwrap();
-    let descr = header.split("'descr': '").nth(1).unwrap().split('\'').next().unwrap().to_owned();
-    let shape_text = header.split("'shape': (").nth(1).unwrap().split(')').next().unwrap();
-    let shape: Vec<usize> = shape_text.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    let descr = header
+        .split("'descr': '")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
+    let shape_text = header
+        .split("'shape': (")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    let shape: Vec<usize> = shape_text
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
     let data = &bytes[start + header_len..];
     let values: Vec<f64> = match descr.as_str() {
         "|u1" => data.iter().map(|&b| b as f64).collect(),
         "|i1" => data.iter().map(|&b| b as i8 as f64).collect(),
-        "<u2" => data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]) as f64).collect(),
-        "<i2" => data.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as f64).collect(),
-        "<u4" => data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
-        "<i4" => data.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+        "<u2" => data
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]) as f64)
+            .collect(),
+        "<i2" => data
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]) as f64)
+            .collect(),
+        "<u4" => data
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+            .collect(),
+        "<i4" => data
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+            .collect(),
         other => panic!("dtype {other} not handled"),
     };
     (descr, shape, values)
