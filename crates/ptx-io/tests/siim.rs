@@ -141,3 +141,23 @@ fn bytes_and_path_agree() {
         let _ = DicomImage::from_bytes(&bytes[..cut], &ReadOptions::default());
     }
 }
+
+#[test]
+fn decoded_size_limit() {
+    let Some(dcm) = common::shared(&format!("siim/dicom/{NEGATIVE}.dcm")) else {
+        return;
+    };
+    let e =
+        DicomImage::open_with(&dcm, &ReadOptions::default().max_decoded_bytes(1 << 20)).unwrap();
+    assert_eq!(
+        e.pixels().dim(),
+        (1, 1024, 1024, 1),
+        "exactly 1 MiB is allowed"
+    );
+    let e = DicomImage::open_with(
+        &dcm,
+        &ReadOptions::default().max_decoded_bytes((1 << 20) - 1),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ptx_io::Error::UnsupportedPixels { .. }), "{e}");
+}

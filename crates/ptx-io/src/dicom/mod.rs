@@ -38,7 +38,7 @@ pub use pixels::StoredPixels;
 use crate::{Error, Result};
 
 /// How to read a file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReadOptions {
     /// Also read patient name, ID and birth date into [`DicomMeta::identifying`]
@@ -47,9 +47,28 @@ pub struct ReadOptions {
     /// Read metadata only and leave the pixels undecoded ([`DicomImage::pixels`] is then an
     /// empty array); for `ptx info` over large folders.
     pub metadata_only: bool,
+    /// Refuse to decode pixel data larger than this many bytes once decoded (default 2 GiB),
+    /// so that a small file whose header declares a huge image cannot exhaust memory.
+    pub max_decoded_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            identifying: false,
+            metadata_only: false,
+            max_decoded_bytes: 2 << 30,
+        }
+    }
 }
 
 impl ReadOptions {
+    /// Sets [`Self::max_decoded_bytes`].
+    pub fn max_decoded_bytes(mut self, bytes: usize) -> Self {
+        self.max_decoded_bytes = bytes;
+        self
+    }
+
     /// Sets [`Self::identifying`].
     pub fn identifying(mut self, yes: bool) -> Self {
         self.identifying = yes;
@@ -181,7 +200,8 @@ impl DicomImage {
         let pixels = if options.metadata_only {
             StoredPixels::U8(ndarray::Array4::zeros((0, 0, 0, 0)))
         } else {
-            let (pixels, decoded_photometric) = decode_pixels(obj, &meta, path)?;
+            let (pixels, decoded_photometric) =
+                decode_pixels(obj, &meta, path, options.max_decoded_bytes)?;
             photometric = decoded_photometric;
             pixels
         };
@@ -357,6 +377,7 @@ fn decode_pixels(
     obj: &DefaultDicomObject,
     meta: &DicomMeta,
     path: &Path,
+    max_decoded_bytes: usize,
 ) -> Result<(StoredPixels, String)> {
     if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
         return Err(Error::NoPixelData { path: path.into() });
@@ -410,6 +431,20 @@ fn decode_pixels(
         planar,
         expanded_bits,
     };
+    let declared = (meta.frames.max(1) as u128)
+        * u128::from(meta.rows)
+        * u128::from(meta.columns)
+        * u128::from(meta.samples_per_pixel)
+        * u128::from(meta.bits_allocated.div_ceil(8).max(1));
+    if declared > max_decoded_bytes as u128 {
+        return Err(Error::UnsupportedPixels {
+            path: path.into(),
+            message: format!(
+                "{} frame(s) of {} x {} x {} would decode to {declared} bytes, above the limit of {max_decoded_bytes} (ReadOptions::max_decoded_bytes)",
+                meta.frames, meta.columns, meta.rows, meta.samples_per_pixel
+            ),
+        });
+    }
     // Check native pixel data length before dicom-rs slices it.
     let encapsulated = obj
         .element_opt(tags::PIXEL_DATA)
