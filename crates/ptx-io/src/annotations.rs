@@ -258,47 +258,54 @@ impl Submission {
 
 #[cfg(test)]
 mod tests {
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
     use super::*;
 
     #[test]
-    fn sample_style_header_and_no_newline() {
+    fn sample_style_header_and_no_newline() -> TestResult {
         let csv = "\u{feff}fname,mask\nx.dcm, 1 2\ny, -1";
-        let a = Annotations::from_reader(csv.as_bytes(), "t").unwrap();
+        let a = Annotations::from_reader(csv.as_bytes(), "t")?;
         assert_eq!(a.image_ids().collect::<Vec<_>>(), vec!["x.dcm", "y"]);
-        assert_eq!(a.rows("x.dcm").unwrap(), ["1 2"]);
+        assert_eq!(a.rows("x.dcm").ok_or("no rows")?, ["1 2"]);
+        Ok(())
     }
 
     #[test]
-    fn bad_header_names_line() {
+    fn bad_header_names_line() -> TestResult {
         let e = Annotations::from_reader("a,b\n1,2\n".as_bytes(), "t.csv").unwrap_err();
         assert!(matches!(e, Error::Csv { line: 1, .. }), "{e}");
+        Ok(())
     }
 
     #[test]
-    fn bad_rle_names_image() {
-        let a =
-            Annotations::from_reader("ImageId,EncodedPixels\nimg7,1 x\n".as_bytes(), "t").unwrap();
+    fn bad_rle_names_image() -> TestResult {
+        let a = Annotations::from_reader("ImageId,EncodedPixels\nimg7,1 x\n".as_bytes(), "t")?;
         let e = a.mask("img7", 4, 4, RleForm::Relative).unwrap_err();
         assert!(
             e.to_string().contains("img7") && e.to_string().contains("\"x\""),
             "{e}"
         );
+        Ok(())
     }
 
     #[test]
-    fn submission_roundtrip() {
-        let dir = tempfile::tempdir().unwrap();
+    fn submission_roundtrip() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let p = dir.path().join("sub.csv");
         let mut s = Submission::new(RleForm::Absolute);
         let m = ndarray::arr2(&[[0u8, 1], [0, 1]]);
         s.push_mask("a", &m.view());
         s.push_mask("b", &Array2::<u8>::zeros((2, 2)).view());
-        s.write(&p).unwrap();
+        s.write(&p)?;
         assert_eq!(
-            std::fs::read_to_string(&p).unwrap(),
+            std::fs::read_to_string(&p)?,
             "ImageId,EncodedPixels\na,3 2\nb,-1\n"
         );
-        let back = Annotations::read(&p).unwrap();
-        assert_eq!(back.mask("a", 2, 2, RleForm::Absolute).unwrap().unwrap(), m);
+        let back = Annotations::read(&p)?;
+        assert_eq!(
+            back.mask("a", 2, 2, RleForm::Absolute)?.ok_or("no mask")?,
+            m
+        );
+        Ok(())
     }
 }

@@ -67,28 +67,30 @@ pub fn check_image_id_as_file_name(image_id: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
     use super::*;
 
     #[test]
-    fn unsafe_ids() {
+    fn unsafe_ids() -> TestResult {
         for id in ["", "a/b", "..", ".", "x\\y", "a\nb", "../../etc/passwd"] {
             assert!(check_image_id_as_file_name(id).is_err(), "{id:?}");
         }
-        check_image_id_as_file_name("1.2.276.0.7230010.3.1.4.8323329.301.1517875162.280319")
-            .unwrap();
+        check_image_id_as_file_name("1.2.276.0.7230010.3.1.4.8323329.301.1517875162.280319")?;
+        Ok(())
     }
 
     #[test]
-    fn failed_write_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
+    fn failed_write_leaves_nothing() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let p = dir.path().join("x.txt");
         let r = write_atomic(&p, |w| {
             w.write_all(b"partial")?;
             Err(std::io::Error::other("boom"))
         });
         assert!(r.is_err());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        write_atomic(&p, |w| w.write_all(b"ok")).unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"ok");
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
+        write_atomic(&p, |w| w.write_all(b"ok"))?;
+        assert_eq!(std::fs::read(&p)?, b"ok");
+        Ok(())
     }
 }

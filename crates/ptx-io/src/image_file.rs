@@ -159,34 +159,37 @@ pub fn write_npy(path: impl AsRef<Path>, pixels: &StoredPixels) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
     use super::*;
     use ndarray::Array4;
 
     #[test]
-    fn png_roundtrip_and_mask() {
-        let dir = tempfile::tempdir().unwrap();
+    fn png_roundtrip_and_mask() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let p = dir.path().join("m.png");
         let m = ndarray::arr2(&[[0u8, 1, 0], [1, 1, 0]]);
-        write_mask_png(&p, &m.view()).unwrap();
-        assert_eq!(read_png_gray8(&p).unwrap(), m.mapv(|v| v * 255));
-        assert_eq!(read_mask_png(&p).unwrap(), m);
+        write_mask_png(&p, &m.view())?;
+        assert_eq!(read_png_gray8(&p)?, m.mapv(|v| v * 255));
+        assert_eq!(read_mask_png(&p)?, m);
+        Ok(())
     }
 
     #[test]
-    fn npy_header_is_aligned() {
-        let dir = tempfile::tempdir().unwrap();
+    fn npy_header_is_aligned() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let p = dir.path().join("a.npy");
         let px = StoredPixels::I16(Array4::from_elem((1, 2, 3, 1), -2));
-        write_npy(&p, &px).unwrap();
-        let bytes = std::fs::read(&p).unwrap();
+        write_npy(&p, &px)?;
+        let bytes = std::fs::read(&p)?;
         let hl = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
         assert_eq!((10 + hl) % 64, 0);
-        let header = std::str::from_utf8(&bytes[10..10 + hl]).unwrap();
+        let header = std::str::from_utf8(&bytes[10..10 + hl])?;
         assert!(
             header.contains("'descr': '<i2'") && header.contains("'shape': (2, 3)"),
             "{header}"
         );
         assert_eq!(&bytes[10 + hl..10 + hl + 2], &(-2i16).to_le_bytes());
         assert_eq!(bytes.len(), 10 + hl + 12);
+        Ok(())
     }
 }

@@ -174,21 +174,21 @@ fn files_with_extension(root: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>
 
 #[cfg(test)]
 mod tests {
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
     use super::*;
 
     #[test]
-    fn dicom_tree_matching() {
-        let dir = tempfile::tempdir().unwrap();
+    fn dicom_tree_matching() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let nested = dir.path().join("study/series");
-        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::create_dir_all(&nested)?;
         for id in ["a", "b", "c"] {
-            std::fs::write(nested.join(format!("{id}.dcm")), b"").unwrap();
+            std::fs::write(nested.join(format!("{id}.dcm")), b"")?;
         }
-        std::fs::write(dir.path().join("notes.txt"), b"").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"")?;
         let ann =
-            Annotations::from_reader("ImageId,EncodedPixels\na,1 2\nb,-1\nz,-1\n".as_bytes(), "t")
-                .unwrap();
-        let idx = DatasetIndex::from_dicom_tree(dir.path(), &ann, RleForm::Relative).unwrap();
+            Annotations::from_reader("ImageId,EncodedPixels\na,1 2\nb,-1\nz,-1\n".as_bytes(), "t")?;
+        let idx = DatasetIndex::from_dicom_tree(dir.path(), &ann, RleForm::Relative)?;
         assert_eq!(
             idx.samples
                 .iter()
@@ -198,5 +198,6 @@ mod tests {
         );
         assert_eq!(idx.images_without_annotations, [nested.join("c.dcm")]);
         assert_eq!(idx.annotations_without_images, ["z"]);
+        Ok(())
     }
 }

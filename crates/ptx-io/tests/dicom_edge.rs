@@ -138,27 +138,7 @@ fn max_abs_diff_to_golden(file: &str, px: &ptx_io::dicom::StoredPixels) -> Optio
 }
 
 fn ours_as_f64(px: &ptx_io::dicom::StoredPixels) -> Vec<f64> {
-    let bytes = px.to_le_bytes();
-    match px.numpy_dtype() {
-        "|u1" => bytes.iter().map(|&b| b as f64).collect(),
-        "|i1" => bytes.iter().map(|&b| b as i8 as f64).collect(),
-        "<u2" => bytes
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]) as f64)
-            .collect(),
-        "<i2" => bytes
-            .chunks_exact(2)
-            .map(|c| i16::from_le_bytes([c[0], c[1]]) as f64)
-            .collect(),
-        "<u4" => bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
-            .collect(),
-        _ => bytes
-            .chunks_exact(4)
-            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
-            .collect(),
-    }
+    common::le_bytes_to_f64(px.numpy_dtype(), &px.to_le_bytes())
 }
 
 #[test]

@@ -98,8 +98,13 @@ pub fn read_npy(path: &Path) -> (String, Vec<usize>, Vec<f64>) {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let data = &bytes[start + header_len..];
-    let values: Vec<f64> = match descr.as_str() {
+    let values = le_bytes_to_f64(&descr, &bytes[start + header_len..]);
+    (descr, shape, values)
+}
+
+/// Little-endian values of NumPy dtype `descr` (`|u1`, `<i2`, …) as f64.
+pub fn le_bytes_to_f64(descr: &str, data: &[u8]) -> Vec<f64> {
+    match descr {
         "|u1" => data.iter().map(|&b| b as f64).collect(),
         "|i1" => data.iter().map(|&b| b as i8 as f64).collect(),
         "<u2" => data
@@ -119,6 +124,5 @@ pub fn read_npy(path: &Path) -> (String, Vec<usize>, Vec<f64>) {
             .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
             .collect(),
         other => panic!("dtype {other} not handled"),
-    };
-    (descr, shape, values)
+    }
 }
