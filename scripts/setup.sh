@@ -17,7 +17,12 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d "$venv/libtorch/li
 fi
 
 echo "ptx setup: installing $(grep -c '^[a-z]' "$req") Python packages into .venv (first time: a few minutes, ~5 GB)" >&2
-python3 -m venv "$venv"
+if ! python3 -m venv "$venv" 2>/dev/null; then
+    # Debian's python3 without python3-venv has no ensurepip: fall back to virtualenv.
+    rm -rf "$venv"
+    python3 -m pip install --quiet --user virtualenv
+    python3 -m virtualenv --quiet "$venv"
+fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
 torch_dir=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
