@@ -26,6 +26,7 @@ use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+use dicom_core::header::HasLength;
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_pixeldata::PixelDecoder;
@@ -456,8 +457,8 @@ fn decode_pixels(
             .element_opt(tags::PIXEL_DATA)
             .ok()
             .flatten()
-            .and_then(|e| e.to_bytes().ok().map(|b| b.len()))
-            .unwrap_or(0);
+            .and_then(|e| e.length().get())
+            .map_or(0, |n| n as usize);
         let expected = layout_of(false, false).bytes_needed();
         if found < expected {
             return Err(Error::PixelDataLength {
