@@ -184,18 +184,21 @@ fn index_writes_stratified_folds() {
     }
     let csv = dir.path().join("train-rle.csv");
     std::fs::write(&csv, format!("ImageId, EncodedPixels\n{POSITIVE}, 100 5\n{POSITIVE}, 300 2\n{NEGATIVE}, -1\nmissing-image, -1\n")).unwrap();
+    let index = |folds: &str, out: &Path| {
+        ptx(&[
+            &"index",
+            &"--images",
+            &tree,
+            &"--annotations",
+            &csv,
+            &"--folds",
+            &folds,
+            &"--out",
+            &out,
+        ])
+    };
     let folds = dir.path().join("folds.csv");
-    let o = ptx(&[
-        &"index",
-        &"--images",
-        &tree,
-        &"--annotations",
-        &csv,
-        &"--folds",
-        &"2",
-        &"--out",
-        &folds,
-    ]);
+    let o = index("2", &folds);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
@@ -206,16 +209,6 @@ fn index_writes_stratified_folds() {
     let rows = ptx_io::folds::read_folds_csv(&folds).unwrap();
     assert_eq!(rows.len(), 2);
     assert_ne!(rows[0].fold, rows[1].fold);
-    let o = ptx(&[
-        &"index",
-        &"--images",
-        &tree,
-        &"--annotations",
-        &csv,
-        &"--folds",
-        &"5",
-        &"--out",
-        &dir.path().join("f5.csv"),
-    ]);
+    let o = index("5", &dir.path().join("f5.csv"));
     assert!(assert_clean_failure(&o).contains("5 folds for 2 samples"));
 }

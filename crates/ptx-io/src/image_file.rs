@@ -67,7 +67,9 @@ fn write_png(path: &Path, w: usize, h: usize, depth: png::BitDepth, data: &[u8])
 /// # Errors
 /// As [`write_png_gray8`].
 pub fn write_mask_png(path: impl AsRef<Path>, mask: &ArrayView2<'_, u8>) -> Result<()> {
-    write_png_gray8(path, &mask.mapv(|v| if v != 0 { 255 } else { 0 }).view())
+    let (h, w) = mask.dim();
+    let data: Vec<u8> = mask.iter().map(|&v| if v != 0 { 255 } else { 0 }).collect(); // row-major
+    write_png(path.as_ref(), w, h, png::BitDepth::Eight, &data)
 }
 
 /// Reads a PNG as 8-bit grey, shape `(height, width)`: 16-bit samples are reduced to their

@@ -169,26 +169,15 @@ impl DicomImage {
     fn from_bytes_at(bytes: &[u8], path: &Path, options: &ReadOptions) -> Result<Self> {
         // dicom-rs is not fuzzed for hostile input everywhere; a panic inside it becomes a
         // typed error here rather than taking the caller down.
-        let parsed = catch_unwind(AssertUnwindSafe(|| {
+        let obj = guarded(|| {
             OpenFileOptions::new()
                 .read_preamble(dicom_object::file::ReadPreamble::Auto)
                 .from_reader(Cursor::new(bytes))
-        }));
-        let obj = match parsed {
-            Ok(Ok(obj)) => obj,
-            Ok(Err(e)) => {
-                return Err(Error::DicomParse {
-                    path: path.into(),
-                    message: e.to_string(),
-                })
-            }
-            Err(_) => {
-                return Err(Error::DicomParse {
-                    path: path.into(),
-                    message: "the DICOM parser panicked".into(),
-                })
-            }
-        };
+        })
+        .map_err(|message| Error::DicomParse {
+            path: path.into(),
+            message,
+        })?;
         Self::from_object(&obj, path, options)
     }
 
@@ -310,11 +299,11 @@ impl DicomImage {
     }
 
     /// Returns the VOI step as a function from modality values to `[0, 1]`.
-    fn voi_unit(
-        &self,
+    fn voi_unit<'a>(
+        &'a self,
         values: &Array2<f32>,
         options: &DisplayOptions,
-    ) -> Result<Box<dyn Fn(f32) -> f32 + '_>> {
+    ) -> Result<Box<dyn Fn(f32) -> f32 + 'a>> {
         let missing = |what: &str, n: usize, have: usize| Error::InvalidArgument {
             name: "voi",
             message: format!(
@@ -322,11 +311,10 @@ impl DicomImage {
                 self.path.display()
             ),
         };
-        let table = |t: &LutTable| -> Box<dyn Fn(f32) -> f32 + '_> {
-            let t = t.clone();
+        let table = |t: &'a LutTable| -> Box<dyn Fn(f32) -> f32 + 'a> {
             Box::new(move |x| t.lookup(x) / t.max_output())
         };
-        let min_max = || -> Box<dyn Fn(f32) -> f32 + '_> {
+        let min_max = || -> Box<dyn Fn(f32) -> f32 + 'a> {
             let (lo, hi) = values
                 .iter()
                 .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
@@ -335,7 +323,7 @@ impl DicomImage {
             let span = if hi > lo { hi - lo } else { 1.0 };
             Box::new(move |x| (x - lo) / span)
         };
-        let identity = || -> Box<dyn Fn(f32) -> f32 + '_> { Box::new(|x| x / 255.0) };
+        let identity = || -> Box<dyn Fn(f32) -> f32 + 'a> { Box::new(|x| x / 255.0) };
         let ignore_file_voi = !options.modality || self.is_colour();
         Ok(match &options.voi {
             Voi::Window(w) => {
@@ -380,9 +368,9 @@ fn decode_pixels(
     path: &Path,
     max_decoded_bytes: usize,
 ) -> Result<(StoredPixels, String)> {
-    if obj.element_opt(tags::PIXEL_DATA).ok().flatten().is_none() {
+    let Some(pixel_element) = obj.element_opt(tags::PIXEL_DATA).ok().flatten() else {
         return Err(Error::NoPixelData { path: path.into() });
-    }
+    };
     let ts_uid = meta.transfer_syntax_uid.clone();
     let unsupported = |name: String| Error::UnsupportedTransferSyntax {
         path: path.into(),
@@ -447,18 +435,12 @@ fn decode_pixels(
         });
     }
     // Check native pixel data length before dicom-rs slices it.
-    let encapsulated = obj
-        .element_opt(tags::PIXEL_DATA)
-        .ok()
-        .flatten()
-        .is_some_and(|e| matches!(e.value(), dicom_core::DicomValue::PixelSequence(_)));
+    let encapsulated = matches!(
+        pixel_element.value(),
+        dicom_core::DicomValue::PixelSequence(_)
+    );
     if !encapsulated {
-        let found = obj
-            .element_opt(tags::PIXEL_DATA)
-            .ok()
-            .flatten()
-            .and_then(|e| e.length().get())
-            .map_or(0, |n| n as usize);
+        let found = pixel_element.length().get().map_or(0, |n| n as usize);
         let expected = layout_of(false, false).bytes_needed();
         if found < expected {
             return Err(Error::PixelDataLength {
@@ -468,24 +450,10 @@ fn decode_pixels(
             });
         }
     }
-    let decoded = catch_unwind(AssertUnwindSafe(|| {
-        obj.decode_pixel_data().map(|d| d.to_owned())
-    }));
-    let decoded = match decoded {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => {
-            return Err(Error::PixelDecode {
-                path: path.into(),
-                message: e.to_string(),
-            })
-        }
-        Err(_) => {
-            return Err(Error::PixelDecode {
-                path: path.into(),
-                message: "the pixel decoder panicked".into(),
-            })
-        }
-    };
+    let decoded = guarded(|| obj.decode_pixel_data()).map_err(|message| Error::PixelDecode {
+        path: path.into(),
+        message,
+    })?;
     let planar = !encapsulated
         && matches!(
             decoded.planar_configuration(),
@@ -517,4 +485,16 @@ fn dicom_transfer_syntax_registry_lookup(uid: &str) -> Option<(String, bool)> {
     use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
     let ts = dicom_transfer_syntax_registry::TransferSyntaxRegistry.get(uid)?;
     Some((ts.name().to_owned(), ts.can_decode_all()))
+}
+
+/// Runs a dicom-rs call so that neither its error nor a panic inside it escapes: both come
+/// back as a message for a typed [`Error`].
+fn guarded<T, E: std::fmt::Display>(
+    call: impl FnOnce() -> std::result::Result<T, E>,
+) -> std::result::Result<T, String> {
+    match catch_unwind(AssertUnwindSafe(call)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("dicom-rs panicked on this input".to_owned()),
+    }
 }
