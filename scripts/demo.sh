@@ -24,5 +24,12 @@ step "$ptx" convert "$data/dicom-edge/RG3_UNCR.dcm" "$out/png/RG3_UNCR.display.p
 step "$ptx" masks --annotations "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv" --out "$out/masks"
 step "$ptx" encode --masks "$out/masks" --out "$out/reencoded.csv" --rle relative
 step "$ptx" encode --masks "$out/masks" --out "$out/submission-absolute.csv" --rle absolute
+# The round trip scores 1: every re-encoded mask equals the united annotation rows.
+step "$ptx" evaluate --truth "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv" \
+    --pred "$out/submission-absolute.csv" --pred-rle absolute --per-image "$out/evaluate-per-image.csv"
+# Lesion report of the first positive mask (SIIM files have 0.143-0.168 mm pixels; the
+# subset's own DICOMs are not in ../shared/data, so the spacing is given).
+first=$(awk -F, 'NR > 1 && $2 !~ /-1/ { print $1; exit }' "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv")
+step "$ptx" measure --mask "$out/masks/$first.png" --spacing 0.168 0.168
 echo
 echo "demo: outputs in ${out#$root/}"

@@ -17,3 +17,5 @@ mkdir -p "$out"
     "$data/siim/csv/train-rle-sample.JonnoFTW.csv"
 "$py" "$root/tests/reference/pydicom_reference.py" --out "$out/pydicom" \
     "$data"/dicom-edge/*.dcm "$data"/siim/dicom/*.dcm "$data"/siim/dicom-variants/*.dcm
+"$py" "$root/tests/reference/metrics_reference.py" --out "$out/metrics" \
+    "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv"

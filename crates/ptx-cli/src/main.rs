@@ -32,6 +32,10 @@ enum Command {
     Encode(commands::encode::Args),
     /// Match images to annotations and write a stratified k-fold split.
     Index(commands::index::Args),
+    /// Score a prediction CSV against a truth CSV: mean Dice (challenge rule), IoU, F2…
+    Evaluate(commands::evaluate::Args),
+    /// Measure the lesions of a mask: areas (px, mm²), side, bounds, rim width, BTS size class.
+    Measure(commands::measure::Args),
 }
 
 fn version() -> String {
@@ -63,6 +67,8 @@ fn main() -> ExitCode {
         Command::Masks(a) => commands::masks::run(a),
         Command::Encode(a) => commands::encode::run(a),
         Command::Index(a) => commands::index::run(a),
+        Command::Evaluate(a) => commands::evaluate::run(a),
+        Command::Measure(a) => commands::measure::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,47 +1,16 @@
 //! The `ptx` binary end to end: outputs, exit codes, one-line errors, no partial files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{assert_clean_failure, ptx, stderr};
+
+use std::path::Path;
 
 const POSITIVE: &str = "1.2.276.0.7230010.3.1.4.8323329.301.1517875162.280319";
 const NEGATIVE: &str = "1.2.276.0.7230010.3.1.4.8323329.6904.1517875201.850819";
 
-fn shared(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .join(rel);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "missing shared data {}",
-        p.display()
-    );
-    eprintln!("SKIPPED: missing shared data {}", p.display());
-    None
-}
-
-fn ptx(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ptx"))
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A failure: non-zero exit, one line on stderr, no panic.
-fn assert_clean_failure(o: &Output) -> String {
-    let err = stderr(o);
-    assert!(!o.status.success(), "should fail: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    err
-}
+use ptx_testdata::shared;
 
 #[test]
 fn version_reports_libtorch_and_cuda() {

@@ -187,6 +187,37 @@ impl Annotations {
         ))
     }
 
+    /// The union of all rows of `image_id` as sorted, disjoint (possibly touching) runs,
+    /// 0-based absolute column-major `(start, length)` (see [`rle::union_runs`]), or `None` when the image has
+    /// no row. `pixels` is `width * height`, used to reject runs past the image. Much cheaper
+    /// than [`Annotations::mask`] when masks are only compared.
+    ///
+    /// # Errors
+    /// [`Error::Rle`] naming the ImageId and the bad token.
+    pub fn runs(
+        &self,
+        image_id: &str,
+        pixels: usize,
+        form: RleForm,
+    ) -> Result<Option<Vec<(usize, usize)>>> {
+        let Some(rows) = self.rows.get(image_id) else {
+            return Ok(None);
+        };
+        let mut all = Vec::new();
+        for row in rows {
+            let runs = rle::decode_runs(row, pixels, form).map_err(|source| Error::Rle {
+                image_id: image_id.to_owned(),
+                source,
+            })?;
+            all.extend(runs);
+        }
+        Ok(Some(if rows.len() == 1 {
+            all
+        } else {
+            rle::union_runs(all)
+        }))
+    }
+
     /// Whether `image_id` has any pixel set (`None` without rows). Checks the runs' syntax
     /// and order but not the image size (see [`rle::pixel_count`]).
     ///

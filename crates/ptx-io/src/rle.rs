@@ -167,22 +167,63 @@ pub fn decode(encoded: &str, width: usize, height: usize, form: RleForm) -> Resu
 /// # Errors
 /// As [`decode`].
 pub fn decode_into(encoded: &str, pixels: &mut [u8], form: RleForm) -> Result<u64, RleError> {
-    let total = pixels.len() as u64;
     let mut covered = 0;
-    for run in RunParser::new(encoded, form) {
-        let run = run?;
-        let end = run.start.saturating_add(run.len);
-        if end > total {
-            return Err(RleError {
-                kind: RleErrorKind::PastEnd { end, pixels: total },
-                token: run.len_token.into(),
-                index: run.len_index,
-            });
-        }
-        pixels[run.start as usize..end as usize].fill(1);
-        covered += run.len;
+    for run in runs_within(encoded, pixels.len(), form) {
+        let (start, len) = run?;
+        pixels[start..start + len].fill(1);
+        covered += len as u64;
     }
     Ok(covered)
+}
+
+/// Decodes `encoded` into its runs, `(start, length)` pairs with 0-based absolute column-major
+/// starts, without making a mask: the cheap form for comparing masks (see `ptx-metrics`).
+/// Zero-length runs are dropped; the runs come in the string's order, which for both forms is
+/// increasing, and may touch (a relative gap of 0). `pixels` is `width * height`.
+///
+/// ```
+/// use ptx_io::rle::{decode_runs, RleForm};
+/// assert_eq!(decode_runs("1 2 4 2", 12, RleForm::Relative).unwrap(), vec![(1, 2), (7, 2)]);
+/// assert_eq!(decode_runs("2 2 8 2", 12, RleForm::Absolute).unwrap(), vec![(1, 2), (7, 2)]);
+/// ```
+///
+/// # Errors
+/// As [`decode`].
+pub fn decode_runs(
+    encoded: &str,
+    pixels: usize,
+    form: RleForm,
+) -> Result<Vec<(usize, usize)>, RleError> {
+    let mut out = Vec::new();
+    for run in runs_within(encoded, pixels, form) {
+        let run = run?;
+        if run.1 > 0 {
+            out.push(run);
+        }
+    }
+    Ok(out)
+}
+
+/// The union of runs in any order, possibly overlapping or touching, as sorted, disjoint,
+/// non-touching `(start, length)` runs: the runs of the OR of the masks they came from.
+///
+/// ```
+/// use ptx_io::rle::union_runs;
+/// assert_eq!(union_runs(vec![(5, 2), (0, 3), (2, 2), (7, 1)]), vec![(0, 4), (5, 3)]);
+/// ```
+pub fn union_runs(mut runs: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    runs.retain(|r| r.1 > 0);
+    runs.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(runs.len());
+    for (start, len) in runs {
+        match out.last_mut() {
+            Some(last) if start <= last.0 + last.1 => {
+                last.1 = last.1.max(start + len - last.0);
+            }
+            _ => out.push((start, len)),
+        }
+    }
+    out
 }
 
 /// Number of pixels the runs of `encoded` cover, checking syntax and (absolute form) order
@@ -192,6 +233,27 @@ pub fn decode_into(encoded: &str, pixels: &mut [u8], form: RleForm) -> Result<u6
 /// As [`decode`], except [`RleErrorKind::PastEnd`].
 pub fn pixel_count(encoded: &str, form: RleForm) -> Result<u64, RleError> {
     RunParser::new(encoded, form).try_fold(0u64, |n, run| Ok(n.saturating_add(run?.len)))
+}
+
+/// The runs of `encoded` as `(start, length)`, each checked to end within `pixels`.
+fn runs_within(
+    encoded: &str,
+    pixels: usize,
+    form: RleForm,
+) -> impl Iterator<Item = Result<(usize, usize), RleError>> + '_ {
+    let total = pixels as u64;
+    RunParser::new(encoded, form).map(move |run| {
+        let run = run?;
+        let end = run.start.saturating_add(run.len);
+        if end > total {
+            return Err(RleError {
+                kind: RleErrorKind::PastEnd { end, pixels: total },
+                token: run.len_token.into(),
+                index: run.len_index,
+            });
+        }
+        Ok((run.start as usize, run.len as usize))
+    })
 }
 
 /// One parsed run: 0-based absolute start, length, and the length token for errors.
@@ -416,6 +478,24 @@ fn runs_of_slice(slice: &[u8]) -> Vec<(usize, usize)> {
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    #[test]
+    fn decode_runs_agrees_with_decode() {
+        let encoded = "3 2 0 1 5 4";
+        let runs = decode_runs(encoded, 20, RleForm::Relative).unwrap();
+        assert_eq!(runs, vec![(3, 2), (5, 1), (11, 4)]);
+        let mask = decode(encoded, 5, 4, RleForm::Relative).unwrap();
+        assert_eq!(union_runs(runs), super::runs(&mask.view()));
+        assert!(decode_runs("18 3", 20, RleForm::Relative).is_err());
+        assert!(decode_runs("-1", 20, RleForm::Relative).unwrap().is_empty());
+    }
+
+    #[test]
+    fn union_of_nested_and_empty_runs() {
+        assert_eq!(union_runs(vec![(0, 10), (2, 3), (4, 0)]), vec![(0, 10)]);
+        assert_eq!(union_runs(vec![(3, 0)]), vec![]);
+        assert_eq!(union_runs(vec![(0, 2), (2, 2)]), vec![(0, 4)]);
+    }
 
     #[test]
     fn empty_forms() {

@@ -2,7 +2,7 @@
 //! arrays pydicom decodes here (`tests/reference/pydicom_reference.py`) for lossy codecs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-mod common;
+use ptx_testdata as common;
 
 use ptx_io::dicom::{DicomImage, DisplayOptions, ReadOptions};
 use ptx_io::Error;

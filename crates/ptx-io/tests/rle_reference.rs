@@ -2,7 +2,7 @@
 //! (`tests/reference/rle_reference.py`, written from the format's definition).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-mod common;
+use ptx_testdata as common;
 
 use ptx_io::annotations::Annotations;
 use ptx_io::rle::{self, RleForm};

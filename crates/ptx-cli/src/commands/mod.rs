@@ -2,9 +2,11 @@
 
 pub mod convert;
 pub mod encode;
+pub mod evaluate;
 pub mod index;
 pub mod info;
 pub mod masks;
+pub mod measure;
 
 use ptx_io::rle::RleForm;
 

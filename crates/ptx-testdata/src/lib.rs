@@ -1,13 +1,16 @@
-//! Locating the shared real data and the generated reference files.
-#![allow(dead_code)]
-
+//! Test support shared by the ptx crates' tests and benches (not published): where the real
+//! data in `../shared/data` and the reference outputs of `scripts/golden.sh` are, and readers
+//! for the reference formats. A missing file fails under `CI=true` and skips otherwise.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support: fail loudly
 use std::path::{Path, PathBuf};
 
-fn workspace_root() -> PathBuf {
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn ci() -> bool {
+/// Whether `CI` is `true` or `1`: missing data then fails instead of skipping.
+pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
@@ -41,11 +44,20 @@ fn present(path: PathBuf, what: &str) -> Option<PathBuf> {
     None
 }
 
+/// Stops the test with the file and what is wrong with it.
+fn fail(path: &Path, what: impl std::fmt::Display) -> ! {
+    panic!("{}: {what}", path.display())
+}
+
 /// Rows of a TSV file with a header, as maps from column name to value.
 pub fn read_tsv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).unwrap();
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| fail(path, e));
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or_else(|| fail(path, "empty file"))
+        .split('\t')
+        .collect();
     lines
         .filter(|l| !l.is_empty())
         .map(|l| {
@@ -58,6 +70,7 @@ pub fn read_tsv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
         .collect()
 }
 
+/// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
@@ -68,7 +81,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A NumPy `.npy` file (format 1.x/2.x, little-endian or byte dtypes) as f64 values + shape.
 pub fn read_npy(path: &Path) -> (String, Vec<usize>, Vec<f64>) {
-    let bytes = std::fs::read(path).unwrap();
+    let bytes = std::fs::read(path).unwrap_or_else(|e| fail(path, e));
     assert_eq!(&bytes[..6], b"\x93NUMPY");
     let (header_len, start) = if bytes[6] == 1 {
         (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
@@ -78,22 +91,23 @@ pub fn read_npy(path: &Path) -> (String, Vec<usize>, Vec<f64>) {
             12,
         )
     };
-    let header = std::str::from_utf8(&bytes[start..start + header_len]).unwrap();
+    let header =
+        std::str::from_utf8(&bytes[start..start + header_len]).unwrap_or_else(|e| fail(path, e));
     let descr = header
         .split("'descr': '")
         .nth(1)
-        .unwrap()
+        .unwrap_or_else(|| fail(path, "bad .npy header"))
         .split('\'')
         .next()
-        .unwrap()
+        .unwrap_or_else(|| fail(path, "bad .npy header"))
         .to_owned();
     let shape_text = header
         .split("'shape': (")
         .nth(1)
-        .unwrap()
+        .unwrap_or_else(|| fail(path, "bad .npy header"))
         .split(')')
         .next()
-        .unwrap();
+        .unwrap_or_else(|| fail(path, "bad .npy header"));
     let shape: Vec<usize> = shape_text
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
