@@ -141,30 +141,25 @@ fn evaluate_bad_rle_names_the_image() {
     let pred = dir.path().join("pred.csv");
     std::fs::write(&truth, "ImageId,EncodedPixels\nimg.a,0 4\nimg.b,-1\n").unwrap();
     std::fs::write(&pred, "ImageId,EncodedPixels\nimg.a,0 4\nimg.b,3 x\n").unwrap();
-    let o = ptx(&[
-        &"evaluate",
-        &"--truth",
-        &truth,
-        &"--pred",
-        &pred,
-        &"--size",
-        &"4",
-        &"4",
-    ]);
+    let evaluate_4x4 = || {
+        let args: [&dyn AsRef<std::ffi::OsStr>; 8] = [
+            &"evaluate",
+            &"--truth",
+            &truth,
+            &"--pred",
+            &pred,
+            &"--size",
+            &"4",
+            &"4",
+        ];
+        ptx(&args)
+    };
+    let o = evaluate_4x4();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(err.contains("img.b") && !err.contains("panicked"), "{err}");
     std::fs::write(&pred, "ImageId,EncodedPixels\nimg.a,2 4\nimg.b,-1\n").unwrap();
-    let o = ptx(&[
-        &"evaluate",
-        &"--truth",
-        &truth,
-        &"--pred",
-        &pred,
-        &"--size",
-        &"4",
-        &"4",
-    ]);
+    let o = evaluate_4x4();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // img.a: truth pixels 0-3, prediction 2-5: Dice 0.5; img.b both empty: 1.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::confusion::Confusion;
-use crate::error::{Error, Result};
+use crate::error::{check_shape, Error, Result};
 
 /// A ratio of [`Confusion`] to optimise in a threshold sweep.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -48,13 +48,7 @@ pub struct ThresholdPoint {
 }
 
 fn check_scores(labels: &[bool], scores: &[f64]) -> Result<()> {
-    if labels.len() != scores.len() {
-        return Err(Error::ShapeMismatch {
-            what: "scores",
-            expected: (labels.len(), 1),
-            found: (scores.len(), 1),
-        });
-    }
+    check_shape("scores", (labels.len(), 1), (scores.len(), 1))?;
     match scores.iter().position(|s| s.is_nan()) {
         Some(index) => Err(Error::NaN {
             what: "scores",

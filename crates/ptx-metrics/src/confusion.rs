@@ -4,7 +4,7 @@
 use ndarray::{ArrayView2, Zip};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{check_shape, Error, Result};
 
 /// Counts of a binary comparison of a truth against a prediction.
 ///
@@ -92,13 +92,7 @@ impl Confusion {
     /// # Errors
     /// [`Error::ShapeMismatch`] when the shapes differ.
     pub fn from_masks(truth: ArrayView2<'_, u8>, pred: ArrayView2<'_, u8>) -> Result<Self> {
-        if truth.dim() != pred.dim() {
-            return Err(Error::ShapeMismatch {
-                what: "prediction",
-                expected: truth.dim(),
-                found: pred.dim(),
-            });
-        }
+        check_shape("prediction", truth.dim(), pred.dim())?;
         let total = truth.len() as u64;
         let (t, p, both) = match (truth.as_slice_memory_order(), pred.as_slice_memory_order()) {
             (Some(ts), Some(ps)) if truth.strides() == pred.strides() => count_slices(ts, ps),
@@ -122,13 +116,7 @@ impl Confusion {
     /// # Errors
     /// [`Error::ShapeMismatch`] when the lengths differ.
     pub fn from_slices(truth: &[u8], pred: &[u8]) -> Result<Self> {
-        if truth.len() != pred.len() {
-            return Err(Error::ShapeMismatch {
-                what: "prediction",
-                expected: (truth.len(), 1),
-                found: (pred.len(), 1),
-            });
-        }
+        check_shape("prediction", (truth.len(), 1), (pred.len(), 1))?;
         let (t, p, both) = count_slices(truth, pred);
         Self::from_totals(t, p, both, truth.len() as u64)
     }
@@ -179,13 +167,7 @@ impl Confusion {
     /// # Errors
     /// [`Error::ShapeMismatch`] when the lengths differ.
     pub fn from_labels(truth: &[bool], pred: &[bool]) -> Result<Self> {
-        if truth.len() != pred.len() {
-            return Err(Error::ShapeMismatch {
-                what: "predicted labels",
-                expected: (truth.len(), 1),
-                found: (pred.len(), 1),
-            });
-        }
+        check_shape("predicted labels", (truth.len(), 1), (pred.len(), 1))?;
         let mut c = Confusion::default();
         for (&t, &p) in truth.iter().zip(pred) {
             c.add_one(t, p);
@@ -200,13 +182,7 @@ impl Confusion {
     /// # Errors
     /// [`Error::ShapeMismatch`] when the lengths differ.
     pub fn from_scores(truth: &[bool], scores: &[f64], threshold: f64) -> Result<Self> {
-        if truth.len() != scores.len() {
-            return Err(Error::ShapeMismatch {
-                what: "scores",
-                expected: (truth.len(), 1),
-                found: (scores.len(), 1),
-            });
-        }
+        check_shape("scores", (truth.len(), 1), (scores.len(), 1))?;
         let mut c = Confusion::default();
         for (&t, &s) in truth.iter().zip(scores) {
             c.add_one(t, s >= threshold);

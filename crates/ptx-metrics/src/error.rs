@@ -70,3 +70,21 @@ pub enum Error {
         message: String,
     },
 }
+
+/// `Ok` when `found == expected`, else [`Error::ShapeMismatch`] naming `what`. Lengths of
+/// vectors are passed as `(len, 1)`.
+pub(crate) fn check_shape(
+    what: &'static str,
+    expected: (usize, usize),
+    found: (usize, usize),
+) -> Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            what,
+            expected,
+            found,
+        })
+    }
+}

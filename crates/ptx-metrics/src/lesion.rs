@@ -238,7 +238,10 @@ pub fn measure_lesions(
         })
         .collect();
     let reach_px = distance_to_outside(mask, 1.0, 1.0);
-    let reach_mm = spacing.map(|s| distance_to_outside(mask, s.row_mm, s.col_mm));
+    // With square pixels the distances in mm are the pixel ones scaled: one transform only.
+    let reach_mm = spacing
+        .filter(|s| s.row_mm != s.col_mm)
+        .map(|s| distance_to_outside(mask, s.row_mm, s.col_mm));
     for ((r, c), &l) in labels.indexed_iter() {
         if l == 0 {
             continue;
@@ -257,6 +260,8 @@ pub fn measure_lesions(
         }
         if let Some(d) = &reach_mm {
             a.reach_mm = a.reach_mm.max(d[[r, c]]);
+        } else if let Some(sp) = spacing {
+            a.reach_mm = a.reach_mm.max(reach_px[[r, c]] * sp.row_mm);
         }
     }
     let mm2 = spacing.map(|s| s.row_mm * s.col_mm);

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::confusion::Confusion;
-use crate::error::{Error, Result};
+use crate::error::{check_shape, Error, Result};
 
 /// What a per-image score is when the truth mask is empty.
 ///
@@ -240,13 +240,7 @@ pub fn score_images(
     preds: &[ArrayView2<'_, u8>],
     policy: EmptyPolicy,
 ) -> Result<(Vec<ImageScore>, SegmentationSummary)> {
-    if truths.len() != preds.len() {
-        return Err(Error::ShapeMismatch {
-            what: "prediction list",
-            expected: (truths.len(), 1),
-            found: (preds.len(), 1),
-        });
-    }
+    check_shape("prediction list", (truths.len(), 1), (preds.len(), 1))?;
     let counts: Vec<Confusion> = truths
         .par_iter()
         .zip(preds.par_iter())

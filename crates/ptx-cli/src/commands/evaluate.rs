@@ -2,7 +2,7 @@
 //! [--per-image OUT.csv] [--missing-as-empty]`: the challenge's score of a submission.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ptx_io::annotations::Annotations;
@@ -152,7 +152,7 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn write_per_image<'a>(
-    out: &PathBuf,
+    out: &Path,
     ids: impl Iterator<Item = &'a str>,
     scores: &[ImageScore],
 ) -> Result<()> {

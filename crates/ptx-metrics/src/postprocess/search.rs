@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::bins::ThresholdBins;
 use super::{PostProcess, Triplet};
 use crate::components::{Connectivity, DisjointSets};
-use crate::error::{Error, Result};
+use crate::error::{check_shape, Error, Result};
 
 /// One validation image: its probability map, its truth and (for two-stage systems) its
 /// classifier probability.
@@ -121,6 +121,10 @@ struct Plan {
     top_bin: Vec<usize>,
     areas: Vec<u64>,
     needs_components: bool,
+    /// Lowest bin of the user thresholds: the component sweep stops there.
+    lowest: usize,
+    /// For each bin, the user thresholds at it (recorded when the sweep passes the bin).
+    users_at: Vec<Vec<usize>>,
 }
 
 fn kaggle_dice(truth: u64, predicted: u64, both: u64) -> f64 {
@@ -198,8 +202,15 @@ pub fn grid_search(images: &[ValidationImage<'_>], grid: &SearchGrid) -> Result<
         .collect();
     let bins = ThresholdBins::new(&all)?;
     let bin_of = |t: f32| bins.index_of(t).unwrap_or(0);
+    let threshold_bin: Vec<usize> = grid.thresholds.iter().map(|&t| bin_of(t)).collect();
+    let mut users_at = vec![Vec::new(); bins.thresholds().len() + 1];
+    for (u, &k) in threshold_bin.iter().enumerate() {
+        users_at[k].push(u);
+    }
     let plan = Plan {
-        threshold_bin: grid.thresholds.iter().map(|&t| bin_of(t)).collect(),
+        lowest: threshold_bin.iter().copied().min().unwrap_or(0),
+        users_at,
+        threshold_bin,
         top_bin: grid.triplet_tops.iter().map(|&t| bin_of(t)).collect(),
         areas: grid.min_component_areas.iter().map(|&a| a as u64).collect(),
         needs_components: grid.min_component_areas.iter().any(|&a| a > 1),
@@ -296,13 +307,7 @@ fn image_stats(
     plan: &Plan,
     scratch: &mut Scratch,
 ) -> Result<ImageStats> {
-    if image.probability.dim() != image.truth.dim() {
-        return Err(Error::ShapeMismatch {
-            what: "truth",
-            expected: image.probability.dim(),
-            found: image.truth.dim(),
-        });
-    }
+    check_shape("truth", image.probability.dim(), image.truth.dim())?;
     let prob = row_major(&image.probability);
     let truth = row_major(&image.truth);
     let nb = plan.bins.thresholds().len();
@@ -393,7 +398,7 @@ fn component_sweep(
     let n = rows * cols;
     let nb = plan.bins.thresholds().len();
     let na = plan.areas.len();
-    let lowest = plan.threshold_bin.iter().copied().min().unwrap_or(0);
+    let lowest = plan.lowest;
     // Pixels of bins lowest+1 ..= nb, grouped by bin (counting sort).
     let mut start = vec![0usize; nb + 2];
     for b in (lowest + 1)..=nb {
@@ -415,11 +420,6 @@ fn component_sweep(
     }
     let sets = &mut scratch.sets;
     let tps = &mut scratch.truth_in_set;
-    // Users' thresholds recorded after each bin: record[k] lists user indices at bin k.
-    let mut users_at = vec![Vec::new(); nb + 1];
-    for (u, &k) in plan.threshold_bin.iter().enumerate() {
-        users_at[k].push(u);
-    }
     let mut kept_px = vec![0i64; na];
     let mut kept_tp = vec![0i64; na];
     let mut out_px = vec![0u64; plan.threshold_bin.len() * na];
@@ -480,7 +480,7 @@ fn component_sweep(
             }
         }
         // All pixels above threshold b - 1 are in: record that threshold's users.
-        for &u in &users_at[b - 1] {
+        for &u in &plan.users_at[b - 1] {
             for j in 0..na {
                 out_px[u * na + j] = kept_px[j] as u64;
                 out_tp[u * na + j] = kept_tp[j] as u64;
