@@ -19,3 +19,5 @@ mkdir -p "$out"
     "$data"/dicom-edge/*.dcm "$data"/siim/dicom/*.dcm "$data"/siim/dicom-variants/*.dcm
 "$py" "$root/tests/reference/metrics_reference.py" --out "$out/metrics" \
     "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv"
+"$py" "$root/tests/reference/losses_reference.py" --out "$out/losses" \
+    "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv"
