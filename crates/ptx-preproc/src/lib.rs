@@ -1,5 +1,39 @@
-//! Preprocessing for chest X-ray segmentation, pure Rust: CLAHE/AHE three-channel input,
-//! resizing, normalisation, the papers' augmentations, patches, samplers and a parallel loader.
+//! Preprocessing for chest X-ray segmentation, pure Rust (no libtorch).
 //!
-//! This crate is part of the ptx workspace layout; its contents are tracked in the project's
-//! issues and are not implemented yet.
+//! What is here so far: the papers' input channels and their normalisation.
+//!
+//! - [`Clahe`]: CLAHE and AHE (no clipping) on 8- and 16-bit images, equal to OpenCV's
+//!   `createCLAHE(clipLimit, tileGridSize).apply` (sizes not divisible by the grid included);
+//! - [`equalize_hist`]: global histogram equalisation, equal to OpenCV's `equalizeHist`;
+//! - [`ChannelStack`]: any ordered choice of raw / AHE / CLAHE / equalised channels
+//!   (Haghanifar et al.'s raw + AHE + CLAHE by default), or the grey image replicated;
+//! - [`Normalize`]: to [0, 1], by one mean and std (Shannak et al.'s 0.4828 / 0.2488) or per
+//!   channel (ImageNet).
+//!
+//! Images are `ndarray` arrays: `(height, width)` grey images, `(channels, height, width)`
+//! stacks, as `ptx-io` decodes them. Bad input is an [`Error`], never a panic.
+//!
+//! ```
+//! use ndarray::Array2;
+//! use ptx_preproc::{ChannelStack, Normalize};
+//! let grey = Array2::from_shape_fn((64, 64), |(y, x)| (x + 2 * y) as u8);
+//! let channels = ChannelStack::default().apply(grey.view())?; // raw, AHE, CLAHE
+//! let input = Normalize::imagenet().apply(channels.view())?;  // f32, (3, 64, 64)
+//! assert_eq!(input.dim(), (3, 64, 64));
+//! # Ok::<(), ptx_preproc::Error>(())
+//! ```
+
+mod channels;
+mod clahe;
+mod equalize;
+mod error;
+mod histogram;
+mod normalize;
+mod pixel;
+
+pub use channels::{Channel, ChannelStack};
+pub use clahe::{Clahe, TileGrid};
+pub use equalize::equalize_hist;
+pub use error::{Error, Result};
+pub use normalize::Normalize;
+pub use pixel::Pixel;

@@ -1,0 +1,42 @@
+//! The crate's one error type.
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What can go wrong preprocessing an image: inputs or options that do not fit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The image has no pixels.
+    #[error("{what}: the image is empty ({height} x {width})")]
+    EmptyImage {
+        /// Which input.
+        what: &'static str,
+        /// Its height in pixels.
+        height: usize,
+        /// Its width in pixels.
+        width: usize,
+    },
+    /// An option is out of its range.
+    #[error("option {name} = {value}: {reason}")]
+    InvalidOption {
+        /// The option's name, e.g. `clahe.clip_limit`.
+        name: &'static str,
+        /// The value given, as text.
+        value: String,
+        /// The allowed range.
+        reason: &'static str,
+    },
+}
+
+/// Checks that an image is not empty.
+pub(crate) fn check_not_empty(what: &'static str, (height, width): (usize, usize)) -> Result<()> {
+    if height == 0 || width == 0 {
+        return Err(Error::EmptyImage {
+            what,
+            height,
+            width,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Properties of the intensity transforms that need no reference library.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ndarray::{Array2, Array3, Axis};
+use proptest::prelude::*;
+use ptx_preproc::{equalize_hist, Channel, ChannelStack, Clahe, Error, Normalize, TileGrid};
+
+fn image(h: usize, w: usize, seed: u64) -> Array2<u8> {
+    Array2::from_shape_fn((h, w), |(y, x)| {
+        ((x as u64 * 2654435761 + y as u64 * 40503 + seed * 97) % 251) as u8
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any size (including smaller than the grid) and any grid: same shape, no panic.
+    #[test]
+    fn clahe_keeps_shape(h in 1usize..40, w in 1usize..40, cols in 1usize..10, rows in 1usize..10,
+                         clip in 0.0f64..8.0, seed in 0u64..1000) {
+        let img = image(h, w, seed);
+        let out = Clahe { clip_limit: clip, tiles: TileGrid { cols, rows } }.apply(img.view()).unwrap();
+        prop_assert_eq!(out.dim(), (h, w));
+        let wide = img.mapv(|v| u16::from(v) * 257);
+        let out16 = Clahe { clip_limit: clip, tiles: TileGrid { cols, rows } }.apply(wide.view()).unwrap();
+        prop_assert_eq!(out16.dim(), (h, w));
+    }
+
+    /// CLAHE maps levels monotonically within a tile's reach: with one tile the mapping is
+    /// one non-decreasing table, so the order of pixel values is kept.
+    #[test]
+    fn one_tile_clahe_is_monotone(h in 2usize..30, w in 2usize..30, clip in 0.0f64..5.0, seed in 0u64..1000) {
+        let img = image(h, w, seed);
+        let out = Clahe { clip_limit: clip, tiles: TileGrid::square(1) }.apply(img.view()).unwrap();
+        let mut pairs: Vec<(u8, u8)> = img.iter().copied().zip(out.iter().copied()).collect();
+        pairs.sort();
+        prop_assert!(pairs.windows(2).all(|p| p[0].1 <= p[1].1));
+    }
+
+    /// Equalisation is monotone and spans 0..=255 when the image has two levels or more.
+    #[test]
+    fn equalize_spans_the_range(h in 1usize..30, w in 2usize..30, seed in 0u64..1000) {
+        let img = image(h, w, seed);
+        let out = equalize_hist(img.view()).unwrap();
+        let (lo, hi) = (img.iter().min().unwrap(), img.iter().max().unwrap());
+        if lo != hi {
+            prop_assert_eq!(*out.iter().max().unwrap(), 255);
+            prop_assert_eq!(*out.iter().min().unwrap(), 0);
+        } else {
+            prop_assert_eq!(&out, &img);
+        }
+    }
+}
+
+#[test]
+fn layouts_do_not_change_results() {
+    let img = image(37, 53, 3);
+    let transposed = img.t().to_owned();
+    let view_of_t = transposed.t(); // same values as img, column-major memory
+    let clahe = Clahe::default();
+    assert_eq!(
+        clahe.apply(view_of_t).unwrap(),
+        clahe.apply(img.view()).unwrap()
+    );
+    assert_eq!(
+        equalize_hist(view_of_t).unwrap(),
+        equalize_hist(img.view()).unwrap()
+    );
+}
+
+#[test]
+fn channel_stacks() {
+    let img = image(32, 48, 1);
+    let rep = ChannelStack::replicate(3).apply(img.view()).unwrap();
+    for c in 0..3 {
+        assert_eq!(rep.index_axis(Axis(0), c), img);
+    }
+    let stack = ChannelStack {
+        channels: vec![
+            Channel::Clahe,
+            Channel::Raw,
+            Channel::Clahe,
+            Channel::Equalized,
+        ],
+        clip_limit: 3.0,
+        tiles: TileGrid::square(4),
+    };
+    let out = stack.apply(img.view()).unwrap();
+    let clahe = Clahe {
+        clip_limit: 3.0,
+        tiles: TileGrid::square(4),
+    }
+    .apply(img.view())
+    .unwrap();
+    assert_eq!(out.index_axis(Axis(0), 0), clahe);
+    assert_eq!(out.index_axis(Axis(0), 1), img);
+    assert_eq!(out.index_axis(Axis(0), 2), clahe);
+    assert_eq!(
+        out.index_axis(Axis(0), 3),
+        equalize_hist(img.view()).unwrap()
+    );
+    let ahe = ChannelStack {
+        channels: vec![Channel::Ahe],
+        ..ChannelStack::default()
+    };
+    assert_eq!(
+        ahe.apply(img.view()).unwrap().index_axis(Axis(0), 0),
+        Clahe::ahe(TileGrid::square(8)).apply(img.view()).unwrap()
+    );
+    assert_eq!("CLAHE".parse::<Channel>().unwrap(), Channel::Clahe);
+    assert_eq!(" he".parse::<Channel>().unwrap(), Channel::Equalized);
+    assert!("sobel".parse::<Channel>().is_err());
+    let json = serde_json::to_string(&ChannelStack::default()).unwrap();
+    assert_eq!(
+        serde_json::from_str::<ChannelStack>(&json).unwrap(),
+        ChannelStack::default()
+    );
+}
+
+#[test]
+fn normalization() {
+    let img = Array3::from_shape_fn((3, 2, 2), |(c, y, x)| (c * 60 + y * 20 + x * 5) as u8);
+    let unit = Normalize::UnitRange.apply(img.view()).unwrap();
+    assert!((unit[[2, 1, 1]] - 145.0 / 255.0).abs() < 1e-7);
+    let net = Normalize::imagenet().apply(img.view()).unwrap();
+    assert!((net[[1, 0, 0]] - (60.0 / 255.0 - 0.456) / 0.224).abs() < 1e-6);
+    let sh = Normalize::shannak().apply(img.view()).unwrap();
+    assert!((sh[[0, 0, 0]] - (0.0 - 0.4828) / 0.2488).abs() < 1e-6);
+}
+
+#[test]
+fn bad_options_and_inputs_are_errors() {
+    let img = image(8, 8, 0);
+    let empty = Array2::<u8>::zeros((0, 5));
+    assert!(matches!(
+        Clahe::default().apply(empty.view()),
+        Err(Error::EmptyImage { .. })
+    ));
+    assert!(matches!(
+        equalize_hist(empty.view()),
+        Err(Error::EmptyImage { .. })
+    ));
+    for bad in [
+        Clahe {
+            clip_limit: -1.0,
+            ..Clahe::default()
+        },
+        Clahe {
+            clip_limit: f64::NAN,
+            ..Clahe::default()
+        },
+        Clahe {
+            tiles: TileGrid { cols: 0, rows: 8 },
+            ..Clahe::default()
+        },
+    ] {
+        assert!(
+            matches!(bad.apply(img.view()), Err(Error::InvalidOption { .. })),
+            "{bad:?}"
+        );
+    }
+    let stack = ChannelStack {
+        channels: vec![],
+        ..ChannelStack::default()
+    };
+    assert!(matches!(
+        stack.apply(img.view()),
+        Err(Error::InvalidOption { .. })
+    ));
+    let three = Array3::<u8>::zeros((3, 4, 4));
+    let two = Normalize::PerChannel {
+        mean: vec![0.5; 2],
+        std: vec![0.2; 2],
+    };
+    assert!(matches!(
+        two.apply(three.view()),
+        Err(Error::InvalidOption { .. })
+    ));
+    let zero_std = Normalize::MeanStd {
+        mean: 0.5,
+        std: 0.0,
+    };
+    assert!(matches!(
+        zero_std.apply(three.view()),
+        Err(Error::InvalidOption { .. })
+    ));
+}
