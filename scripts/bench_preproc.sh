@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CLAHE / AHE / equalizeHist on the positive SIIM DICOM (1024x1024, 8-bit), ptx-preproc
+# CLAHE / AHE / equalizeHist / resize on the positive SIIM DICOM (1024x1024, 8-bit), ptx-preproc
 # beside OpenCV (opencv-python-headless), one thread each, alternating ROUNDS times; prints
 # OpenCV/ptx time ratios (above 1 = ptx faster). Usage: bash scripts/bench_preproc.sh [RUNS=50] [ROUNDS=3]
 # The criterion benches (regression tracking) are `cargo bench -p ptx-preproc`.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""OpenCV side of scripts/bench_preproc.sh: CLAHE (clip 2, 8x8), AHE (clip 0, 8x8) and
-equalizeHist on the positive SIIM DICOM's 1024x1024 pixels, one thread (cv2.setNumThreads(1)),
+"""OpenCV side of scripts/bench_preproc.sh: CLAHE (clip 2, 8x8), AHE (clip 0, 8x8),
+equalizeHist and resize (area / bilinear / nearest to 512, 256, 700) on the positive SIIM DICOM's 1024x1024 pixels, one thread (cv2.setNumThreads(1)),
 3 warm-up runs then the median of RUNS. With --write-raw PATH it writes the pixels for the
 Rust side and exits. Prints one JSON object {name: seconds}.
 Usage: bench_preproc_peer.py DICOM [RUNS=50] [--write-raw PATH]
@@ -36,6 +36,12 @@ def main():
         "clahe_2_8x8": median(lambda: clahe.apply(image), runs),
         "ahe_8x8": median(lambda: ahe.apply(image), runs),
         "equalize_hist": median(lambda: cv2.equalizeHist(image), runs),
+        "resize_area_512": median(lambda: cv2.resize(image, (512, 512), interpolation=cv2.INTER_AREA), runs),
+        "resize_area_256": median(lambda: cv2.resize(image, (256, 256), interpolation=cv2.INTER_AREA), runs),
+        "resize_bilinear_512": median(lambda: cv2.resize(image, (512, 512), interpolation=cv2.INTER_LINEAR), runs),
+        "resize_bilinear_700": median(lambda: cv2.resize(image, (700, 700), interpolation=cv2.INTER_LINEAR), runs),
+        "resize_area_700": median(lambda: cv2.resize(image, (700, 700), interpolation=cv2.INTER_AREA), runs),
+        "resize_nearest_512": median(lambda: cv2.resize(image, (512, 512), interpolation=cv2.INTER_NEAREST), runs),
     }))
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""OpenCV reference for ptx-preproc's intensity transforms: cv2.createCLAHE(clip, grid).apply
-(AHE = clip 0) on 8- and 16-bit images, cv2.equalizeHist, and numpy normalisation.
+"""OpenCV reference for ptx-preproc: cv2.createCLAHE(clip, grid).apply (AHE = clip 0) on 8-
+and 16-bit images, cv2.equalizeHist, cv2.resize (area, bilinear, nearest; shrinking by integer
+and non-integer factors, growing) and numpy normalisation.
 
 Inputs (saved as .npy next to the results, so that Rust reads the very pixels OpenCV saw):
     jsrt_1..4      real 512x512 radiographs (cxr-masks, cv2.imread grayscale)
@@ -22,6 +23,21 @@ import pydicom
 CONFIGS_8 = [(2.0, (8, 8)), (0.0, (8, 8)), (4.0, (4, 4)), (40.0, (8, 8)), (2.0, (3, 5)), (1.0, (16, 16))]
 NORMALIZED = ("jsrt_1", "rand_u8_37x53")
 CONFIGS_16 = [(2.0, (8, 8)), (0.0, (8, 8)), (3.0, (5, 3))]
+
+
+INTERPOLATIONS = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST}
+
+
+def resize_targets(shape):
+    """Shrinking by 2 and 4 (integer area), to 512 and to odd sizes (general area), growing."""
+    h, w = shape
+    targets = {(max(h // 2, 1), max(w // 2, 1)), (max(h // 4, 1), max(w // 4, 1)),
+               (int(h * 0.7) + 1, int(w * 0.55) + 1), (h + 3, w + 5)}
+    if min(h, w) > 512:
+        targets.add((512, 512))
+    if max(h, w) <= 512:
+        targets.add((2 * h, 2 * w))
+    return sorted(t for t in targets if t != (h, w))
 
 
 def inputs(data):
@@ -60,6 +76,12 @@ def main():
             np.save(os.path.join(args.out, file), result)
             cases.append(dict(op="clahe", input=f"{name}.npy", clip=clip, cols=cols, rows=rows, output=file))
         if image.dtype == np.uint8:
+            for (h, w) in resize_targets(image.shape):
+                for interp, flag in INTERPOLATIONS.items():
+                    file = f"{name}.resize_{interp}_{h}x{w}.npy"
+                    np.save(os.path.join(args.out, file), cv2.resize(image, (w, h), interpolation=flag))
+                    cases.append(dict(op="resize", input=f"{name}.npy", interpolation=interp,
+                                      height=h, width=w, output=file))
             file = f"{name}.equalize.npy"
             np.save(os.path.join(args.out, file), cv2.equalizeHist(image))
             cases.append(dict(op="equalize", input=f"{name}.npy", output=file))

@@ -1,10 +1,10 @@
-//! Criterion benchmarks of the intensity transforms on a 1024 x 1024 8-bit image (a
+//! Criterion benchmarks of the intensity transforms and resizing on a 1024 x 1024 8-bit image (a
 //! synthetic ramp with noise; `scripts/bench_preproc.sh` runs the real SIIM image beside
 //! OpenCV).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_main, Criterion};
-use ptx_preproc::{equalize_hist, ChannelStack, Clahe, Normalize, TileGrid};
+use ptx_preproc::{equalize_hist, resize, ChannelStack, Clahe, Interpolation, Normalize, TileGrid};
 
 mod support;
 
@@ -36,6 +36,17 @@ fn intensity(c: &mut Criterion) {
     group.bench_function("clahe_2_8x8_u16_12bit", |b| {
         b.iter(|| clahe.apply(wide.view()).unwrap())
     });
+    for (name, side, how) in [
+        ("resize_area_512", 512, Interpolation::Area),
+        ("resize_area_256", 256, Interpolation::Area),
+        ("resize_area_700", 700, Interpolation::Area),
+        ("resize_bilinear_512", 512, Interpolation::Bilinear),
+        ("resize_nearest_512", 512, Interpolation::Nearest),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| resize(image.view(), (side, side), how).unwrap())
+        });
+    }
     group.finish();
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{check_not_empty, Error, Result};
 use crate::histogram::Histogram;
+use crate::pad::reflect_101_signed;
 use crate::pixel::Pixel;
 
 /// A grid of tiles: `cols` across, `rows` down.
@@ -138,10 +139,10 @@ impl Clahe {
             0
         };
         let rows: Vec<usize> = (0..th * self.tiles.rows)
-            .map(|y| reflect_101(y, h))
+            .map(|y| reflect_101_signed(y as i64, h))
             .collect();
         let cols: Vec<usize> = (0..tw * self.tiles.cols)
-            .map(|x| reflect_101(x, w))
+            .map(|x| reflect_101_signed(x as i64, w))
             .collect();
         let mut luts = vec![P::default(); self.tiles.rows * self.tiles.cols * levels];
         let mut counter = Histogram::new::<P>();
@@ -199,21 +200,6 @@ fn clip_histogram(hist: &mut [u32], clip: u32) {
             i += step;
             residual -= 1;
         }
-    }
-}
-
-/// Index `i` of an axis of length `n` extended by mirror reflection without repeating the
-/// edge (`BORDER_REFLECT_101`: ..., 2, 1 | 0, 1, ..., n-1 | n-2, n-3, ...).
-fn reflect_101(i: usize, n: usize) -> usize {
-    if n == 1 {
-        return 0;
-    }
-    let period = 2 * (n - 1);
-    let j = i % period;
-    if j < n {
-        j
-    } else {
-        period - j
     }
 }
 

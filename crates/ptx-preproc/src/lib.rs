@@ -1,12 +1,16 @@
 //! Preprocessing for chest X-ray segmentation, pure Rust (no libtorch).
 //!
-//! What is here so far: the papers' input channels and their normalisation.
+//! What is here so far: the papers' input channels, resizing and normalisation.
 //!
 //! - [`Clahe`]: CLAHE and AHE (no clipping) on 8- and 16-bit images, equal to OpenCV's
 //!   `createCLAHE(clipLimit, tileGridSize).apply` (sizes not divisible by the grid included);
 //! - [`equalize_hist`]: global histogram equalisation, equal to OpenCV's `equalizeHist`;
 //! - [`ChannelStack`]: any ordered choice of raw / AHE / CLAHE / equalised channels
 //!   (Haghanifar et al.'s raw + AHE + CLAHE by default), or the grey image replicated;
+//! - [`resize`]: area (shrinking), bilinear and nearest (masks), equal to OpenCV's
+//!   `cv2.resize`;
+//! - [`pad_to_multiple`]: padding to a multiple of 32 (zero or reflection), and
+//!   [`Padding::crop`] back;
 //! - [`Normalize`]: to [0, 1], by one mean and std (Shannak et al.'s 0.4828 / 0.2488) or per
 //!   channel (ImageNet).
 //!
@@ -29,11 +33,15 @@ mod equalize;
 mod error;
 mod histogram;
 mod normalize;
+mod pad;
 mod pixel;
+mod resize;
 
 pub use channels::{Channel, ChannelStack};
 pub use clahe::{Clahe, TileGrid};
 pub use equalize::equalize_hist;
 pub use error::{Error, Result};
 pub use normalize::Normalize;
+pub use pad::{pad_to_multiple, PadMode, Padding};
 pub use pixel::Pixel;
+pub use resize::{resize, Interpolation};

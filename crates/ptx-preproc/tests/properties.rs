@@ -3,7 +3,27 @@
 
 use ndarray::{Array2, Array3, Axis};
 use proptest::prelude::*;
-use ptx_preproc::{equalize_hist, Channel, ChannelStack, Clahe, Error, Normalize, TileGrid};
+use ptx_preproc::{
+    equalize_hist, pad_to_multiple, resize, Channel, ChannelStack, Clahe, Error, Interpolation,
+    Normalize, PadMode, TileGrid,
+};
+
+/// Naive mirror index without edge repeat: walk and bounce.
+fn mirror(mut i: i64, len: usize) -> usize {
+    let n = len as i64;
+    if n == 1 {
+        return 0;
+    }
+    loop {
+        if i < 0 {
+            i = -i;
+        } else if i >= n {
+            i = 2 * (n - 1) - i;
+        } else {
+            return i as usize;
+        }
+    }
+}
 
 fn image(h: usize, w: usize, seed: u64) -> Array2<u8> {
     Array2::from_shape_fn((h, w), |(y, x)| {
@@ -35,6 +55,52 @@ proptest! {
         let mut pairs: Vec<(u8, u8)> = img.iter().copied().zip(out.iter().copied()).collect();
         pairs.sort();
         prop_assert!(pairs.windows(2).all(|p| p[0].1 <= p[1].1));
+    }
+
+    /// Nearest-neighbour resizing of a mask only copies values: it stays binary.
+    #[test]
+    fn nearest_keeps_masks_binary(h in 1usize..40, w in 1usize..40, oh in 1usize..60, ow in 1usize..60,
+                                  seed in 0u64..1000) {
+        let mask = image(h, w, seed).mapv(|v| u8::from(v > 120));
+        let out = resize(mask.view(), (oh, ow), Interpolation::Nearest).unwrap();
+        prop_assert_eq!(out.dim(), (oh, ow));
+        prop_assert!(out.iter().all(|&v| v <= 1));
+    }
+
+    /// Every interpolation returns the image itself at its own size, and any size without
+    /// panicking.
+    #[test]
+    fn resize_shapes_and_identity(h in 1usize..30, w in 1usize..30, oh in 1usize..45, ow in 1usize..45,
+                                  seed in 0u64..1000) {
+        let img = image(h, w, seed);
+        for interp in [Interpolation::Nearest, Interpolation::Bilinear, Interpolation::Area] {
+            prop_assert_eq!(&resize(img.view(), (h, w), interp).unwrap(), &img);
+            prop_assert_eq!(resize(img.view(), (oh, ow), interp).unwrap().dim(), (oh, ow));
+        }
+    }
+
+    /// Padding to a multiple, then cropping, gives the image back; reflection matches a
+    /// naive mirror.
+    #[test]
+    fn pad_then_crop_is_identity(h in 1usize..50, w in 1usize..50, multiple in 1usize..40, seed in 0u64..1000) {
+        let img = image(h, w, seed);
+        for mode in [PadMode::Zero, PadMode::Reflect] {
+            let (padded, padding) = pad_to_multiple(img.view(), multiple, mode).unwrap();
+            prop_assert_eq!(padded.dim().0 % multiple, 0);
+            prop_assert_eq!(padded.dim().1 % multiple, 0);
+            prop_assert!(padding.top <= padding.bottom && padding.bottom <= padding.top + 1);
+            prop_assert_eq!(&padding.crop(padded.view()).unwrap(), &img);
+            for ((y, x), &v) in padded.indexed_iter() {
+                let (sy, sx) = (y as i64 - padding.top as i64, x as i64 - padding.left as i64);
+                let inside = (0..h as i64).contains(&sy) && (0..w as i64).contains(&sx);
+                let want = match (mode, inside) {
+                    (_, true) => img[[sy as usize, sx as usize]],
+                    (PadMode::Zero, false) => 0,
+                    (PadMode::Reflect, false) => img[[mirror(sy, h), mirror(sx, w)]],
+                };
+                prop_assert_eq!(v, want);
+            }
+        }
     }
 
     /// Equalisation is monotone and spans 0..=255 when the image has two levels or more.
