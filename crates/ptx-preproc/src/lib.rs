@@ -11,6 +11,10 @@
 //!   `cv2.resize`;
 //! - [`pad_to_multiple`]: padding to a multiple of 32 (zero or reflection), and
 //!   [`Padding::crop`] back;
+//! - [`PatchGrid`]: overlapping patches (Dasic et al.'s 128 x 128), and a [`Stitcher`] that
+//!   averages predicted patches back into a full map;
+//! - sampling: [`undersample_negatives`], [`oversample_positives`], [`WeightedSampler`]
+//!   and the winning solution's [`PositiveShare`] schedule, all seeded;
 //! - [`Normalize`]: to [0, 1], by one mean and std (Shannak et al.'s 0.4828 / 0.2488) or per
 //!   channel (ImageNet).
 //!
@@ -34,8 +38,10 @@ mod error;
 mod histogram;
 mod normalize;
 mod pad;
+mod patches;
 mod pixel;
 mod resize;
+mod sampling;
 
 pub use channels::{Channel, ChannelStack};
 pub use clahe::{Clahe, TileGrid};
@@ -43,5 +49,7 @@ pub use equalize::equalize_hist;
 pub use error::{Error, Result};
 pub use normalize::Normalize;
 pub use pad::{pad_to_multiple, PadMode, Padding};
+pub use patches::{Patch, PatchGrid, Stitcher};
 pub use pixel::Pixel;
 pub use resize::{resize, Interpolation};
+pub use sampling::{oversample_positives, undersample_negatives, PositiveShare, WeightedSampler};

@@ -4,8 +4,9 @@
 use ndarray::{Array2, Array3, Axis};
 use proptest::prelude::*;
 use ptx_preproc::{
-    equalize_hist, pad_to_multiple, resize, Channel, ChannelStack, Clahe, Error, Interpolation,
-    Normalize, PadMode, TileGrid,
+    equalize_hist, oversample_positives, pad_to_multiple, resize, undersample_negatives, Channel,
+    ChannelStack, Clahe, Error, Interpolation, Normalize, PadMode, PatchGrid, PositiveShare,
+    Stitcher, TileGrid, WeightedSampler,
 };
 
 /// Naive mirror index without edge repeat: walk and bounce.
@@ -103,6 +104,32 @@ proptest! {
         }
     }
 
+    /// Split into patches then stitch: the image back, whatever the size and overlap; every
+    /// patch has the grid's size.
+    #[test]
+    fn split_then_stitch_is_identity(h in 8usize..80, w in 8usize..80, ph in 1usize..9, pw in 1usize..9,
+                                     sy in 1usize..12, sx in 1usize..12, seed in 0u64..100) {
+        let img = image(h, w, seed).mapv(f32::from);
+        let grid = PatchGrid { size: (ph, pw), stride: (sy, sx) };
+        let mut stitcher = Stitcher::new((h, w));
+        let patches = grid.split(img.view()).unwrap();
+        for (origin, patch) in &patches {
+            prop_assert_eq!(patch.dim(), (ph, pw));
+            stitcher.add(*origin, patch.view()).unwrap();
+        }
+        // Naive coverage: a stride larger than the patch leaves gaps, which stitching reports.
+        let covered = img.indexed_iter().all(|((y, x), _)| {
+            patches.iter().any(|((oy, ox), _)| (*oy..oy + ph).contains(&y) && (*ox..ox + pw).contains(&x))
+        });
+        match stitcher.finish() {
+            Ok(out) => {
+                prop_assert!(covered);
+                prop_assert_eq!(out, img);
+            }
+            Err(_) => prop_assert!(!covered),
+        }
+    }
+
     /// Equalisation is monotone and spans 0..=255 when the image has two levels or more.
     #[test]
     fn equalize_spans_the_range(h in 1usize..30, w in 2usize..30, seed in 0u64..1000) {
@@ -116,6 +143,82 @@ proptest! {
             prop_assert_eq!(&out, &img);
         }
     }
+}
+
+#[test]
+fn patch_grid_of_the_paper() {
+    let grid = PatchGrid::square(128);
+    let origins = grid.origins((512, 512)).unwrap();
+    assert_eq!(origins.len(), 16);
+    assert_eq!(origins[5], (128, 128));
+    let overlapping = PatchGrid {
+        size: (128, 128),
+        stride: (96, 96),
+    };
+    let o = overlapping.origins((512, 500)).unwrap();
+    assert_eq!(o.last(), Some(&(384, 372)));
+    assert!(grid.origins((100, 512)).is_err());
+    assert!(PatchGrid {
+        size: (0, 4),
+        stride: (1, 1)
+    }
+    .origins((8, 8))
+    .is_err());
+    let mut s = Stitcher::new((4, 4));
+    assert!(s
+        .add((2, 2), ndarray::Array2::<f32>::zeros((3, 3)).view())
+        .is_err());
+}
+
+#[test]
+fn samplers_are_seeded_and_keep_their_shares() {
+    let labels: Vec<bool> = (0..1000).map(|i| i % 10 < 2).collect(); // 200 positives
+    let a = undersample_negatives(&labels, 1.0, 5).unwrap();
+    assert_eq!(a, undersample_negatives(&labels, 1.0, 5).unwrap());
+    assert_ne!(a, undersample_negatives(&labels, 1.0, 6).unwrap());
+    assert_eq!(a.len(), 400);
+    assert_eq!(a.iter().filter(|&&i| labels[i]).count(), 200);
+    let mut unique = a.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 400, "drawn without replacement");
+
+    let b = oversample_positives(&labels, 3, 1);
+    assert_eq!(b.len(), 1000 + 2 * 200);
+    assert_eq!(b.iter().filter(|&&i| labels[i]).count(), 600);
+
+    let sampler = WeightedSampler::class_balanced(&labels).unwrap();
+    let draws = sampler.sample(20_000, 3, 0);
+    let share = draws.iter().filter(|&&i| labels[i]).count() as f64 / 20_000.0;
+    assert!((share - 0.5).abs() < 0.02, "{share}");
+    assert_eq!(draws, sampler.sample(20_000, 3, 0));
+    assert_ne!(draws, sampler.sample(20_000, 3, 1));
+    let one = WeightedSampler::new(&[0.0, 0.0, 5.0, 0.0]).unwrap();
+    assert!(one.sample(100, 1, 0).iter().all(|&i| i == 2));
+
+    let schedule = PositiveShare {
+        start: 0.8,
+        end: 0.4,
+        epochs: 3,
+    };
+    assert!((schedule.share(1) - 0.6).abs() < 1e-12);
+    assert!((schedule.share(10) - 0.4).abs() < 1e-12);
+    let epoch = schedule.epoch(&labels, 1, 500, 9).unwrap();
+    assert_eq!(epoch.iter().filter(|&&i| labels[i]).count(), 300);
+    assert_eq!(epoch, schedule.epoch(&labels, 1, 500, 9).unwrap());
+
+    let none = vec![false; 10];
+    assert!(undersample_negatives(&none, 1.0, 0).is_err());
+    assert!(WeightedSampler::class_balanced(&none).is_err());
+    assert!(WeightedSampler::new(&[0.0, 0.0]).is_err());
+    assert!(WeightedSampler::new(&[1.0, f64::NAN]).is_err());
+    assert!(schedule.epoch(&none, 0, 10, 0).is_err());
+    let bad = PositiveShare {
+        start: 1.5,
+        end: 0.4,
+        epochs: 3,
+    };
+    assert!(bad.epoch(&labels, 0, 10, 0).is_err());
 }
 
 #[test]
