@@ -52,7 +52,7 @@ impl ClassWeights {
 /// assert!(weighted.forward(&logits, &targets)?.double_value(&[]) > loss.double_value(&[]));
 /// # Ok::<(), ptx_losses::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Bce {
     /// Weight of the positive term, `-pos_weight * t * log(sigmoid(x))` (PyTorch's
@@ -65,17 +65,6 @@ pub struct Bce {
     pub label_smoothing: f64,
     /// Reduction over pixels.
     pub reduction: Reduction,
-}
-
-impl Default for Bce {
-    fn default() -> Self {
-        Self {
-            pos_weight: None,
-            class_weights: None,
-            label_smoothing: 0.0,
-            reduction: Reduction::Mean,
-        }
-    }
 }
 
 impl Bce {

@@ -144,22 +144,10 @@ impl Combined {
 
     /// 3 BCE + 1 Dice + 4 focal, the SIIM winning solution's combination.
     pub fn winning_solution() -> Self {
-        Self {
-            terms: vec![
-                Term {
-                    weight: 3.0,
-                    loss: Loss::Bce(Bce::default()),
-                },
-                Term {
-                    weight: 1.0,
-                    loss: Loss::Dice(Overlap::default()),
-                },
-                Term {
-                    weight: 4.0,
-                    loss: Loss::Focal(Focal::default()),
-                },
-            ],
-        }
+        Self::default()
+            .with(3.0, Loss::Bce(Bce::default()))
+            .with(1.0, Loss::Dice(Overlap::default()))
+            .with(4.0, Loss::Focal(Focal::default()))
     }
 
     /// The per-image Lovász hinge (Viel and Orhan's Lovász experiments).

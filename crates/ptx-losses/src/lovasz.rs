@@ -43,7 +43,7 @@ pub enum Hinge {
 /// assert!(lovasz.forward(&bad, &targets)?.double_value(&[]) > 1.0);
 /// # Ok::<(), ptx_losses::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Lovasz {
     /// One loss per image, then the reduction; `false` = one loss over the batch.
@@ -54,17 +54,6 @@ pub struct Lovasz {
     pub hinge: Hinge,
     /// Reduction over the per-image losses.
     pub reduction: Reduction,
-}
-
-impl Default for Lovasz {
-    fn default() -> Self {
-        Self {
-            per_image: false,
-            symmetric: false,
-            hinge: Hinge::Relu,
-            reduction: Reduction::Mean,
-        }
-    }
 }
 
 impl Lovasz {

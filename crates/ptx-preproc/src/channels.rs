@@ -94,25 +94,36 @@ impl ChannelStack {
         crate::error::check_not_empty("channel input", image.dim())?;
         let (h, w) = image.dim();
         let mut out = Array3::<u8>::zeros((self.channels.len(), h, w));
-        let mut planes: Vec<(Channel, Array2<u8>)> = Vec::new();
+        let mut computed: Vec<(Channel, Array2<u8>)> = Vec::new();
         for (c, &channel) in self.channels.iter().enumerate() {
-            if !planes.iter().any(|(ch, _)| *ch == channel) {
-                let plane = match channel {
-                    Channel::Raw => image.to_owned(),
-                    Channel::Ahe => Clahe::ahe(self.tiles).apply(image)?,
-                    Channel::Clahe => Clahe {
-                        clip_limit: self.clip_limit,
-                        tiles: self.tiles,
-                    }
-                    .apply(image)?,
-                    Channel::Equalized => equalize_hist(image)?,
-                };
-                planes.push((channel, plane));
-            }
-            if let Some((_, plane)) = planes.iter().find(|(ch, _)| *ch == channel) {
-                out.index_axis_mut(Axis(0), c).assign(plane);
-            }
+            let mut dst = out.index_axis_mut(Axis(0), c);
+            let i = match computed.iter().position(|(ch, _)| *ch == channel) {
+                Some(i) => i,
+                None if channel == Channel::Raw => {
+                    dst.assign(&image);
+                    continue;
+                }
+                None => {
+                    computed.push((channel, self.equalised(channel, image)?));
+                    computed.len() - 1
+                }
+            };
+            dst.assign(&computed[i].1);
         }
         Ok(out)
+    }
+
+    /// One equalised channel of `image` (not [`Channel::Raw`], which is the image itself).
+    fn equalised(&self, channel: Channel, image: ArrayView2<'_, u8>) -> Result<Array2<u8>> {
+        match channel {
+            Channel::Raw => Ok(image.to_owned()),
+            Channel::Ahe => Clahe::ahe(self.tiles).apply(image),
+            Channel::Clahe => Clahe {
+                clip_limit: self.clip_limit,
+                tiles: self.tiles,
+            }
+            .apply(image),
+            Channel::Equalized => equalize_hist(image),
+        }
     }
 }

@@ -3,8 +3,8 @@
 use crate::pixel::Pixel;
 
 /// A histogram of `P::LEVELS` bins being filled. For 8-bit images it keeps four interleaved
-/// partial histograms, which breaks the dependency between equal neighbouring pixels (about
-/// 2x faster on radiographs); [`Histogram::counts`] adds them up.
+/// partial histograms, which breaks the dependency between equal neighbouring pixels;
+/// [`Histogram::counts`] adds them up.
 pub(crate) struct Histogram {
     parts: Vec<u32>,
     ways: usize,

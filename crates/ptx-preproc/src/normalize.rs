@@ -71,11 +71,10 @@ impl Normalize {
                 reason: "must be finite and > 0",
             });
         }
-        let mut out = image.mapv(|p| f32::from(p) / 255.0);
-        for (mut plane, (m, s)) in out.axis_iter_mut(Axis(0)).zip(mean.iter().zip(&std)) {
-            if *m != 0.0 || *s != 1.0 {
-                plane.mapv_inplace(|x| (x - m) / s);
-            }
+        let mut out = Array3::<f32>::zeros(image.dim());
+        let planes = out.axis_iter_mut(Axis(0)).zip(image.axis_iter(Axis(0)));
+        for ((mut dst, src), (&m, &s)) in planes.zip(mean.iter().zip(&std)) {
+            dst.zip_mut_with(&src, |o, &p| *o = (f32::from(p) / 255.0 - m) / s);
         }
         Ok(out)
     }

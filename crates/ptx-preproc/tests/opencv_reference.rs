@@ -42,9 +42,15 @@ fn load() -> Option<(PathBuf, Reference)> {
 
 /// A 2-D array from an .npy file, values converted with `f`.
 fn npy2<T>(dir: &Path, name: &str, f: impl Fn(f64) -> T) -> Array2<T> {
-    let (_, shape, values) = ptx_testdata::read_npy(&dir.join(name));
+    npy_raw(dir, name).1.mapv(f)
+}
+
+/// A 2-D .npy file's NumPy dtype and values.
+fn npy_raw(dir: &Path, name: &str) -> (String, Array2<f64>) {
+    let (descr, shape, values) = ptx_testdata::read_npy(&dir.join(name));
     assert_eq!(shape.len(), 2, "{name}: shape {shape:?}");
-    Array2::from_shape_vec((shape[0], shape[1]), values.into_iter().map(f).collect()).unwrap()
+    let array = Array2::from_shape_vec((shape[0], shape[1]), values).unwrap();
+    (descr, array)
 }
 
 /// (pixels that differ, largest difference) between two grey images.
@@ -63,9 +69,9 @@ fn clahe_equalize_and_resize_match_opencv() {
     };
     let (mut checked, mut worst_share, mut worst_case) = (0, 0.0f64, String::new());
     for case in reference.cases.iter().filter(|c| c.op != "normalize") {
-        let descr = ptx_testdata::read_npy(&dir.join(&case.input)).0;
+        let (descr, input) = npy_raw(&dir, &case.input);
         let (differ, max, pixels) = if descr.contains("u1") {
-            let image = npy2(&dir, &case.input, |v| v as u8);
+            let image = input.mapv(|v| v as u8);
             let want = npy2(&dir, &case.output, |v| v as u8);
             let ours = if case.op == "equalize" {
                 equalize_hist(image.view()).unwrap()
@@ -78,7 +84,7 @@ fn clahe_equalize_and_resize_match_opencv() {
             let (d, m) = compare(&ours, &want);
             (d, m, want.len())
         } else {
-            let image = npy2(&dir, &case.input, |v| v as u16);
+            let image = input.mapv(|v| v as u16);
             let want = npy2(&dir, &case.output, |v| v as u16);
             let (d, m) = compare(&clahe_of(case).apply(image.view()).unwrap(), &want);
             (d, m, image.len())

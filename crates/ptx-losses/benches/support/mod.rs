@@ -25,7 +25,7 @@ pub fn inputs() -> (Tensor, Tensor) {
 
 /// The timed losses, by the names the Python peer uses.
 pub fn cases() -> Vec<(&'static str, Combined)> {
-    let one = |loss| Combined::single(loss);
+    let one = Combined::single;
     vec![
         ("bce", one(Loss::Bce(Bce::default()))),
         (
