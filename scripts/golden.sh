@@ -22,3 +22,4 @@ mkdir -p "$out"
 "$py" "$root/tests/reference/losses_reference.py" --out "$out/losses" \
     "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv"
 "$py" "$root/tests/reference/preproc_reference.py" --out "$out/preproc" "$data"
+"$py" "$root/tests/reference/augment_reference.py" --out "$out/augment" "$data"

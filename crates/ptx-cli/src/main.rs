@@ -36,6 +36,10 @@ enum Command {
     Evaluate(commands::evaluate::Args),
     /// Measure the lesions of a mask: areas (px, mm²), side, bounds, rim width, BTS size class.
     Measure(commands::measure::Args),
+    /// Resize and stack CLAHE/AHE channels for a folder of DICOMs or PNGs, writing PNGs.
+    Preprocess(commands::preprocess::Args),
+    /// Draw augmentations of one image and mask into a montage PNG, to see what a config does.
+    Augment(commands::augment::Args),
 }
 
 fn version() -> String {
@@ -69,6 +73,8 @@ fn main() -> ExitCode {
         Command::Index(a) => commands::index::run(a),
         Command::Evaluate(a) => commands::evaluate::run(a),
         Command::Measure(a) => commands::measure::run(a),
+        Command::Preprocess(a) => commands::preprocess::run(a),
+        Command::Augment(a) => commands::augment::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

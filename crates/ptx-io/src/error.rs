@@ -138,6 +138,14 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A file that is neither DICOM nor PNG where an image was expected.
+    #[error(
+        "{path}: not a DICOM or PNG image (expected .dcm, .dicom or .png, or a DICM preamble)"
+    )]
+    UnsupportedImageFile {
+        /// The file.
+        path: PathBuf,
+    },
     /// An argument is out of its domain (e.g. fewer than two folds).
     #[error("invalid argument {name}: {message}")]
     InvalidArgument {

@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use ndarray::{Array2, ArrayView2, ShapeBuilder};
+use ndarray::{Array2, ArrayView2, ArrayView3, ShapeBuilder};
 
-use crate::dicom::StoredPixels;
+use crate::dicom::{DicomImage, DisplayOptions, StoredPixels};
 use crate::fsutil::write_atomic;
 use crate::rle::Mask;
 use crate::{Error, Result};
@@ -37,7 +37,76 @@ pub fn write_png_gray16(path: impl AsRef<Path>, image: &ArrayView2<'_, u16>) -> 
     write_png(path.as_ref(), w, h, png::BitDepth::Sixteen, &data)
 }
 
+/// Writes an 8-bit RGB PNG from a `(3, height, width)` channel-first image (e.g. a raw + AHE +
+/// CLAHE stack, which the papers store as RGB files), atomically.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] unless there are three channels; [`Error::Io`] or [`Error::Png`].
+pub fn write_png_rgb8(path: impl AsRef<Path>, image: &ArrayView3<'_, u8>) -> Result<()> {
+    let (c, h, w) = image.dim();
+    if c != 3 {
+        return Err(Error::InvalidArgument {
+            name: "image",
+            message: format!(
+                "{}: an RGB PNG needs 3 channels, the image has {c} ({h} x {w})",
+                path.as_ref().display()
+            ),
+        });
+    }
+    let interleaved = image.view().permuted_axes([1, 2, 0]);
+    let data: Vec<u8> = interleaved.iter().copied().collect();
+    write_png_color(
+        path.as_ref(),
+        w,
+        h,
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+        &data,
+    )
+}
+
+/// Reads a radiograph as the 8-bit grey image a network sees: a DICOM file (by extension
+/// `.dcm` / `.dicom`, or by its `DICM` preamble) through [`DicomImage::display`] with default
+/// options (VOI window, MONOCHROME1 inverted, first frame), a PNG through
+/// [`read_png_gray8`].
+///
+/// # Errors
+/// [`Error::UnsupportedImageFile`] for other files; the DICOM or PNG errors otherwise.
+pub fn read_image_gray8(path: impl AsRef<Path>) -> Result<Array2<u8>> {
+    let path = path.as_ref();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("png") => read_png_gray8(path),
+        Some("dcm" | "dicom") => DicomImage::open(path)?.display(&DisplayOptions::default()),
+        _ => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            if bytes.get(128..132) == Some(b"DICM".as_slice()) {
+                DicomImage::from_bytes_at(&bytes, path, &Default::default())?
+                    .display(&DisplayOptions::default())
+            } else if bytes.starts_with(b"\x89PNG") {
+                read_png_gray8(path)
+            } else {
+                Err(Error::UnsupportedImageFile { path: path.into() })
+            }
+        }
+    }
+}
+
 fn write_png(path: &Path, w: usize, h: usize, depth: png::BitDepth, data: &[u8]) -> Result<()> {
+    write_png_color(path, w, h, png::ColorType::Grayscale, depth, data)
+}
+
+fn write_png_color(
+    path: &Path,
+    w: usize,
+    h: usize,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    data: &[u8],
+) -> Result<()> {
     let (w32, h32) = match (u32::try_from(w), u32::try_from(h)) {
         (Ok(a), Ok(b)) if a > 0 && b > 0 => (a, b),
         _ => return Err(png_err(path, format!("cannot write a {w}x{h} image"))),
@@ -45,7 +114,7 @@ fn write_png(path: &Path, w: usize, h: usize, depth: png::BitDepth, data: &[u8])
     let mut png_error = None;
     let io = write_atomic(path, |out: &mut dyn Write| {
         let mut enc = png::Encoder::new(out, w32, h32);
-        enc.set_color(png::ColorType::Grayscale);
+        enc.set_color(color);
         enc.set_depth(depth);
         let res = enc
             .write_header()
@@ -164,6 +233,38 @@ mod tests {
     type TestResult = Result<(), Box<dyn std::error::Error>>;
     use super::*;
     use ndarray::Array4;
+
+    #[test]
+    fn rgb_png_and_any_image_reader() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let stack =
+            ndarray::Array3::from_shape_fn((3, 2, 4), |(c, y, x)| (c * 100 + y * 10 + x) as u8);
+        let p = dir.path().join("rgb.png");
+        write_png_rgb8(&p, &stack.view())?;
+        // Colour PNGs read back as 0.299 R + 0.587 G + 0.114 B.
+        let grey = read_image_gray8(&p)?;
+        let want = |y: usize, x: usize| {
+            (0.299 * f32::from(stack[[0, y, x]])
+                + 0.587 * f32::from(stack[[1, y, x]])
+                + 0.114 * f32::from(stack[[2, y, x]]))
+            .round() as u8
+        };
+        assert_eq!(grey, Array2::from_shape_fn((2, 4), |(y, x)| want(y, x)));
+        let two = ndarray::Array3::<u8>::zeros((2, 2, 2));
+        assert!(matches!(
+            write_png_rgb8(dir.path().join("x.png"), &two.view()),
+            Err(Error::InvalidArgument { .. })
+        ));
+        // A PNG under another extension is sniffed; other files are refused by name.
+        std::fs::copy(&p, dir.path().join("rgb.img"))?;
+        assert_eq!(read_image_gray8(dir.path().join("rgb.img"))?, grey);
+        std::fs::write(dir.path().join("notes.txt"), b"hello")?;
+        match read_image_gray8(dir.path().join("notes.txt")) {
+            Err(Error::UnsupportedImageFile { path }) => assert!(path.ends_with("notes.txt")),
+            other => panic!("{other:?}"),
+        }
+        Ok(())
+    }
 
     #[test]
     fn png_roundtrip_and_mask() -> TestResult {

@@ -147,9 +147,13 @@ fn by_image_id(mut files: Vec<PathBuf>) -> (BTreeMap<String, PathBuf>, Vec<PathB
     (map, duplicates)
 }
 
-/// Every file below `root` whose extension is one of `extensions` (lower case), following
-/// no symbolic links to folders.
-fn files_with_extension(root: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
+/// Every file below `root` (recursively) whose extension is one of `extensions` (lower case;
+/// matched case-insensitively), following no symbolic links to folders; in no particular
+/// order.
+///
+/// # Errors
+/// [`Error::Io`] naming a folder that cannot be read.
+pub fn files_with_extension(root: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {

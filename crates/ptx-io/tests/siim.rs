@@ -40,6 +40,20 @@ fn jpeg_baseline_within_one_grey_level_of_libjpeg() {
             image.display(&DisplayOptions::default()).unwrap().view(),
             ours
         );
+        // The any-image reader gives the display image, by extension and by the preamble.
+        assert_eq!(
+            ptx_io::image_file::read_image_gray8(&dcm).unwrap().view(),
+            ours
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let renamed = dir.path().join(format!("{uid}.bin"));
+        std::fs::copy(&dcm, &renamed).unwrap();
+        assert_eq!(
+            ptx_io::image_file::read_image_gray8(&renamed)
+                .unwrap()
+                .view(),
+            ours
+        );
     }
 }
 

@@ -4,7 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_main, Criterion};
-use ptx_preproc::{equalize_hist, resize, ChannelStack, Clahe, Interpolation, Normalize, TileGrid};
+use ndarray::Axis;
+use ptx_preproc::augment::{
+    ElasticTransform, Flip, GridDistortion, Limit, OpticalDistortion, Rotate, ShiftScaleRotate,
+    Transform,
+};
+use ptx_preproc::{
+    equalize_hist, resize, Augment, ChannelStack, Clahe, Interpolation, Normalize, Pipeline,
+    TileGrid,
+};
 
 mod support;
 
@@ -50,8 +58,88 @@ fn intensity(c: &mut Criterion) {
     group.finish();
 }
 
+/// Each geometric augmentation at p = 1 on 512 x 512, and the whole per-sample pipeline.
+fn augment(c: &mut Criterion) {
+    let image = resize(
+        support::image_1024(None).view(),
+        (512, 512),
+        Interpolation::Area,
+    )
+    .unwrap();
+    let mask = support::mask(512);
+    let grey = image.view().insert_axis(Axis(0));
+    let mut group = c.benchmark_group("augment_512x512_u8");
+    let transforms = [
+        ("hflip", Transform::HorizontalFlip(Flip { p: 1.0 })),
+        (
+            "rotate",
+            Transform::Rotate(Rotate {
+                p: 1.0,
+                ..Rotate::default()
+            }),
+        ),
+        (
+            "shift_scale_rotate",
+            Transform::ShiftScaleRotate(ShiftScaleRotate {
+                p: 1.0,
+                ..ShiftScaleRotate::default()
+            }),
+        ),
+        (
+            "grid_distortion",
+            Transform::GridDistortion(GridDistortion {
+                p: 1.0,
+                ..GridDistortion::default()
+            }),
+        ),
+        (
+            "optical_distortion",
+            Transform::OpticalDistortion(OpticalDistortion {
+                distort_limit: Limit::Value(2.0),
+                p: 1.0,
+                ..OpticalDistortion::default()
+            }),
+        ),
+        (
+            "elastic_120_6",
+            Transform::ElasticTransform(ElasticTransform {
+                alpha: 120.0,
+                sigma: 6.0,
+                p: 1.0,
+                ..ElasticTransform::default()
+            }),
+        ),
+    ];
+    for (name, t) in transforms {
+        let augment = Augment::new(vec![t]);
+        let mut k = 0;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                k += 1;
+                augment.apply_seeded(grey, mask.view(), 0, k).unwrap()
+            })
+        });
+    }
+    let pipeline = Pipeline {
+        augment: Augment::haghanifar(),
+        ..Pipeline::default()
+    };
+    let full = support::image_1024(None);
+    let full_mask = support::mask(1024);
+    let mut k = 0;
+    group.bench_function("pipeline_1024_to_512_haghanifar_3ch", |b| {
+        b.iter(|| {
+            k += 1;
+            pipeline
+                .process(full.view(), full_mask.view(), 0, k)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
 mod group {
     #![allow(missing_docs)]
-    criterion::criterion_group!(benches, super::intensity);
+    criterion::criterion_group!(benches, super::intensity, super::augment);
 }
 criterion_main!(group::benches);

@@ -21,6 +21,18 @@ pub enum Channel {
     Equalized,
 }
 
+impl std::fmt::Display for Channel {
+    /// The name [`FromStr`](std::str::FromStr) reads: `raw`, `ahe`, `clahe`, `equalized`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Raw => "raw",
+            Self::Ahe => "ahe",
+            Self::Clahe => "clahe",
+            Self::Equalized => "equalized",
+        })
+    }
+}
+
 impl std::str::FromStr for Channel {
     type Err = Error;
 

@@ -27,6 +27,24 @@ pub enum Error {
         /// The allowed range.
         reason: &'static str,
     },
+    /// Two inputs that must have the same size do not.
+    #[error("{what}: expected {expected:?} (height, width), found {found:?}")]
+    ShapeMismatch {
+        /// Which input.
+        what: &'static str,
+        /// The size it must have.
+        expected: (usize, usize),
+        /// The size it has.
+        found: (usize, usize),
+    },
+    /// A sample failed to load or process in the [`Loader`](crate::Loader).
+    #[error("sample {}: {reason}", index.map_or_else(|| "?".to_owned(), |i| i.to_string()))]
+    Load {
+        /// The source index, when known.
+        index: Option<usize>,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Checks that an image is not empty.

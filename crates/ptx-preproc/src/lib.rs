@@ -1,7 +1,5 @@
 //! Preprocessing for chest X-ray segmentation, pure Rust (no libtorch).
 //!
-//! What is here so far: the papers' input channels, resizing and normalisation.
-//!
 //! - [`Clahe`]: CLAHE and AHE (no clipping) on 8- and 16-bit images, equal to OpenCV's
 //!   `createCLAHE(clipLimit, tileGridSize).apply` (sizes not divisible by the grid included);
 //! - [`equalize_hist`]: global histogram equalisation, equal to OpenCV's `equalizeHist`;
@@ -16,7 +14,14 @@
 //! - sampling: [`undersample_negatives`], [`oversample_positives`], [`WeightedSampler`]
 //!   and the winning solution's [`PositiveShare`] schedule, all seeded;
 //! - [`Normalize`]: to [0, 1], by one mean and std (Shannak et al.'s 0.4828 / 0.2488) or per
-//!   channel (ImageNet).
+//!   channel (ImageNet);
+//! - [`augment`]: flips, rotation, shift-scale-rotate, brightness / contrast / gamma, grid /
+//!   optical / elastic distortion, coarse dropout, CLAHE, random crop, one-of groups, applied to
+//!   image and mask together under a seed, configured in TOML / JSON with albumentations'
+//!   parameter names, each paper's list a [`Preset`];
+//! - [`Pipeline`] (resize, augment, channels, normalise one sample) and [`Loader`] (samples of a
+//!   [`Source`] into `f32` NCHW [`Batch`]es on worker threads, bounded prefetch, the same
+//!   batches whatever the thread count).
 //!
 //! Images are `ndarray` arrays: `(height, width)` grey images, `(channels, height, width)`
 //! stacks, as `ptx-io` decodes them. Bad input is an [`Error`], never a panic.
@@ -31,25 +36,33 @@
 //! # Ok::<(), ptx_preproc::Error>(())
 //! ```
 
+pub mod augment;
 mod channels;
 mod clahe;
 mod equalize;
 mod error;
 mod histogram;
+mod loader;
 mod normalize;
 mod pad;
 mod patches;
+mod pipeline;
 mod pixel;
 mod resize;
 mod sampling;
+mod warp;
 
+pub use augment::{Augment, Preset};
 pub use channels::{Channel, ChannelStack};
 pub use clahe::{Clahe, TileGrid};
 pub use equalize::equalize_hist;
 pub use error::{Error, Result};
+pub use loader::{Batch, Batches, Loader, LoaderOptions, OnError, Source};
 pub use normalize::Normalize;
 pub use pad::{pad_to_multiple, PadMode, Padding};
 pub use patches::{Patch, PatchGrid, Stitcher};
+pub use pipeline::Pipeline;
 pub use pixel::Pixel;
-pub use resize::{resize, Interpolation};
+pub use resize::{resize, resize_input, Interpolation};
 pub use sampling::{oversample_positives, undersample_negatives, PositiveShare, WeightedSampler};
+pub use warp::BorderMode;

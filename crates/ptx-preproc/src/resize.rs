@@ -22,6 +22,22 @@ pub enum Interpolation {
     Area,
 }
 
+/// Resizes an input image the way the training pipelines do: [`Interpolation::Area`] when
+/// neither side grows, [`Interpolation::Bilinear`] otherwise (OpenCV users' convention), and
+/// a copy when `size` is the image's size.
+pub fn resize_input(image: ArrayView2<'_, u8>, size: (usize, usize)) -> Result<Array2<u8>> {
+    let (h, w) = image.dim();
+    if size == (h, w) {
+        return Ok(image.to_owned());
+    }
+    let interpolation = if size.0 <= h && size.1 <= w {
+        Interpolation::Area
+    } else {
+        Interpolation::Bilinear
+    };
+    resize(image, size, interpolation)
+}
+
 /// Resizes a grey `u8` image `(height, width)` to `size = (height, width)`, bit-identical to
 /// `cv2.resize(image, (width, height), interpolation=...)` (tested on real radiographs and
 /// random images of odd sizes, shrinking and growing; see `tests/opencv_reference.rs`).

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod augment;
 pub mod convert;
 pub mod encode;
 pub mod evaluate;
@@ -7,6 +8,7 @@ pub mod index;
 pub mod info;
 pub mod masks;
 pub mod measure;
+pub mod preprocess;
 
 use ptx_io::rle::RleForm;
 

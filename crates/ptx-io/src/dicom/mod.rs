@@ -166,7 +166,7 @@ impl DicomImage {
         Self::from_bytes_at(bytes, Path::new(MEMORY), options)
     }
 
-    fn from_bytes_at(bytes: &[u8], path: &Path, options: &ReadOptions) -> Result<Self> {
+    pub(crate) fn from_bytes_at(bytes: &[u8], path: &Path, options: &ReadOptions) -> Result<Self> {
         // dicom-rs is not fuzzed for hostile input everywhere; a panic inside it becomes a
         // typed error here rather than taking the caller down.
         let obj = guarded(|| {
@@ -294,7 +294,7 @@ impl DicomImage {
         Ok(values.mapv(|x| {
             let y = unit(x).clamp(0.0, 1.0);
             let y = if invert { 1.0 - y } else { y };
-            (y * 255.0).round() as u8
+            round_half_away(y * 255.0)
         }))
     }
 
@@ -496,5 +496,34 @@ fn guarded<T, E: std::fmt::Display>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("dicom-rs panicked on this input".to_owned()),
+    }
+}
+
+/// `v.round() as u8` for `v` in `[0, 255]` (halves away from zero) without the `roundf` call
+/// that `f32::round` compiles to on the x86-64 baseline.
+#[inline]
+fn round_half_away(v: f32) -> u8 {
+    let whole = v as u32; // truncation: v >= 0
+    (whole + u32::from(v - whole as f32 >= 0.5)) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn round_half_away_equals_f32_round() {
+        let mut v = 0.0f32;
+        while v <= 255.0 {
+            for w in [
+                v,
+                f32::from_bits(v.to_bits() + 1),
+                v + 0.5,
+                f32::from_bits((v + 0.5).to_bits() - 1),
+            ] {
+                if w <= 255.0 {
+                    assert_eq!(super::round_half_away(w), w.round() as u8, "{w}");
+                }
+            }
+            v += 0.125;
+        }
     }
 }

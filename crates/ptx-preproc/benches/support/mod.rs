@@ -18,3 +18,16 @@ pub fn image_1024(pixels: Option<&[u8]>) -> Array2<u8> {
         }),
     }
 }
+
+/// A `side` x `side` mask with an apical crescent-like ellipse set to 1 (what a pneumothorax
+/// mask looks like), shared with the Python peer's `mask(side)`.
+pub fn mask(side: usize) -> Array2<u8> {
+    let s = side as f64;
+    Array2::from_shape_fn((side, side), |(y, x)| {
+        let (dy, dx) = (
+            (y as f64 - 0.25 * s) / (0.15 * s),
+            (x as f64 - 0.3 * s) / (0.1 * s),
+        );
+        u8::from(dy * dy + dx * dx <= 1.0)
+    })
+}

@@ -1,0 +1,445 @@
+//! A parallel loader: samples from a [`Source`] through a [`Pipeline`] into `f32` NCHW
+//! batches, on worker threads, with bounded prefetch.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use ndarray::{Array2, Array3, Array4, Axis};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::pipeline::Pipeline;
+
+/// Where samples come from: a grey `u8` image `(height, width)` and its mask (same size, 0 =
+/// background) per index. Decoding happens here, on the loader's threads.
+pub trait Source: Send + Sync + 'static {
+    /// The number of samples.
+    fn len(&self) -> usize;
+
+    /// Whether there are no samples.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Loads sample `index` (`< len()`); an error is a message for the user (a file that does
+    /// not decode, say) and becomes [`Error::Load`].
+    fn load(&self, index: usize) -> std::result::Result<(Array2<u8>, Array2<u8>), String>;
+}
+
+/// Samples held in memory.
+impl Source for Vec<(Array2<u8>, Array2<u8>)> {
+    fn len(&self) -> usize {
+        <[_]>::len(self)
+    }
+
+    fn load(&self, index: usize) -> std::result::Result<(Array2<u8>, Array2<u8>), String> {
+        self.get(index)
+            .cloned()
+            .ok_or_else(|| format!("no sample {index} (of {})", <[_]>::len(self)))
+    }
+}
+
+/// What the loader does with a sample that fails to load or process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// The batch is an error naming the sample.
+    #[default]
+    Fail,
+    /// The sample is left out of its batch and listed in [`Batch::skipped`].
+    Skip,
+}
+
+/// Loader options.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoaderOptions {
+    /// Samples per batch (the papers: 8).
+    pub batch_size: usize,
+    /// Worker threads (at least 1).
+    pub threads: usize,
+    /// Batches loaded ahead of the consumer (at least 1): workers run at most `prefetch + 1`
+    /// batches ahead of the last one handed over, and at most `prefetch` finished batches
+    /// wait, so memory is bounded by about `2 prefetch + 2` batches whatever the dataset
+    /// size.
+    pub prefetch: usize,
+    /// Shuffle the order every epoch (seeded).
+    pub shuffle: bool,
+    /// Leave out a last incomplete batch.
+    pub drop_last: bool,
+    /// Seed of the shuffling and the augmentations.
+    pub seed: u64,
+    /// Failing samples: error or skip.
+    pub on_error: OnError,
+}
+
+impl Default for LoaderOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 8,
+            threads: 2,
+            prefetch: 2,
+            shuffle: true,
+            drop_last: false,
+            seed: 0,
+            on_error: OnError::Fail,
+        }
+    }
+}
+
+/// One batch: `images` `(n, channels, height, width)`, `masks` `(n, 1, height, width)` in
+/// `{0, 1}`, and the source index of each row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// Network inputs, NCHW `f32`.
+    pub images: Array4<f32>,
+    /// Targets, N1HW `f32` in `{0, 1}`.
+    pub masks: Array4<f32>,
+    /// The source index of each row.
+    pub indices: Vec<usize>,
+    /// Samples left out under [`OnError::Skip`], with the reason.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// Loads batches of a source through a pipeline. Batch contents depend only on the seed, the
+/// epoch and the order, never on the thread count or timing: a sample's augmentation uses the
+/// random stream of its position in the epoch.
+///
+/// ```
+/// use ndarray::Array2;
+/// use ptx_preproc::{Loader, LoaderOptions, Pipeline};
+/// let samples: Vec<(Array2<u8>, Array2<u8>)> = (0..5)
+///     .map(|i| (Array2::from_elem((64, 64), 10 * i as u8), Array2::zeros((64, 64))))
+///     .collect();
+/// let pipeline = Pipeline { size: Some((32, 32)), ..Pipeline::default() };
+/// let options = LoaderOptions { batch_size: 2, ..LoaderOptions::default() };
+/// let loader = Loader::new(samples, pipeline, options)?;
+/// let batches: Vec<_> = loader.epoch(0).collect::<Result<_, _>>()?;
+/// assert_eq!(batches.len(), 3);
+/// assert_eq!(batches[0].images.dim(), (2, 3, 32, 32));
+/// assert_eq!(batches[2].masks.dim(), (1, 1, 32, 32));
+/// # Ok::<(), ptx_preproc::Error>(())
+/// ```
+pub struct Loader<S: Source> {
+    source: Arc<S>,
+    pipeline: Arc<Pipeline>,
+    options: LoaderOptions,
+}
+
+impl<S: Source> Loader<S> {
+    /// A loader; checks the options and the pipeline's augmentation.
+    pub fn new(source: S, pipeline: Pipeline, options: LoaderOptions) -> Result<Self> {
+        for (name, value) in [
+            ("loader.batch_size", options.batch_size),
+            ("loader.threads", options.threads),
+            ("loader.prefetch", options.prefetch),
+        ] {
+            if value == 0 {
+                return Err(Error::InvalidOption {
+                    name,
+                    value: "0".into(),
+                    reason: "must be at least 1",
+                });
+            }
+        }
+        pipeline.augment.validate()?;
+        Ok(Self {
+            source: Arc::new(source),
+            pipeline: Arc::new(pipeline),
+            options,
+        })
+    }
+
+    /// The source.
+    pub fn source(&self) -> &S {
+        &self.source
+    }
+
+    /// The options.
+    pub fn options(&self) -> &LoaderOptions {
+        &self.options
+    }
+
+    /// The number of batches of an epoch over `samples` samples.
+    pub fn batch_count(&self, samples: usize) -> usize {
+        let b = self.options.batch_size;
+        if self.options.drop_last {
+            samples / b
+        } else {
+            samples.div_ceil(b)
+        }
+    }
+
+    /// The batches of epoch `epoch` over every sample (shuffled if the options say so).
+    pub fn epoch(&self, epoch: usize) -> Batches {
+        let mut order: Vec<usize> = (0..self.source.len()).collect();
+        if self.options.shuffle {
+            let mut rng = ChaCha8Rng::seed_from_u64(self.options.seed);
+            rng.set_stream(epoch as u64);
+            order.shuffle(&mut rng);
+        }
+        self.epoch_with_order(epoch, order)
+    }
+
+    /// The batches of epoch `epoch` over `order` (source indices, repeats allowed: the output
+    /// of a sampler such as [`WeightedSampler`](crate::WeightedSampler)), in that order.
+    pub fn epoch_with_order(&self, epoch: usize, order: Vec<usize>) -> Batches {
+        let batches = self.batch_count(order.len());
+        let b = self.options.batch_size;
+        let used = (batches * b).min(order.len());
+        let (sender, receiver) = sync_channel(self.options.prefetch);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                next: 0,
+                limit: ((self.options.prefetch + 1) * b).min(used),
+                done: BTreeMap::new(),
+                stopped: false,
+            }),
+            changed: Condvar::new(),
+        });
+        let workers: Vec<JoinHandle<()>> = (0..self.options.threads)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                let source = Arc::clone(&self.source);
+                let pipeline = Arc::clone(&self.pipeline);
+                let order = order.clone();
+                let seed = self.options.seed;
+                std::thread::spawn(move || {
+                    worker(&shared, &*source, &pipeline, &order[..used], seed, epoch)
+                })
+            })
+            .collect();
+        let options = self.options;
+        let producer = std::thread::spawn(move || {
+            for k in 0..batches {
+                let positions = k * b..((k + 1) * b).min(used);
+                let Some(rows) = shared.take(positions.clone()) else {
+                    break;
+                };
+                let batch = assemble(rows, &order[positions], options.on_error);
+                if sender.send(batch).is_err() {
+                    break; // the consumer went away
+                }
+                shared.advance(b, used);
+            }
+            shared.stop();
+            for w in workers {
+                let _ = w.join();
+            }
+        });
+        Batches {
+            receiver,
+            producer: Some(producer),
+            remaining: batches,
+        }
+    }
+}
+
+/// What the workers and the assembling thread share.
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+/// A processed sample.
+type Processed = Result<(Array3<f32>, Array2<f32>)>;
+
+struct State {
+    /// The next position a worker takes.
+    next: usize,
+    /// Positions below this may be started (the prefetch window).
+    limit: usize,
+    /// Finished positions not yet assembled.
+    done: BTreeMap<usize, Processed>,
+    /// The epoch is over or abandoned.
+    stopped: bool,
+}
+
+impl Shared {
+    /// Waits for every position of a batch and takes them out; `None` once stopped.
+    fn take(&self, positions: std::ops::Range<usize>) -> Option<Vec<Processed>> {
+        let mut state = self.state.lock().ok()?;
+        loop {
+            if state.stopped {
+                return None;
+            }
+            if positions.clone().all(|p| state.done.contains_key(&p)) {
+                return Some(positions.filter_map(|p| state.done.remove(&p)).collect());
+            }
+            state = self.changed.wait(state).ok()?;
+        }
+    }
+
+    /// Lets the workers start one more batch (after one was handed over).
+    fn advance(&self, b: usize, used: usize) {
+        if let Ok(mut state) = self.state.lock() {
+            state.limit = (state.limit + b).min(used);
+        }
+        self.changed.notify_all();
+    }
+
+    fn stop(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.stopped = true;
+        }
+        self.changed.notify_all();
+    }
+}
+
+/// A worker: takes positions in order within the window and processes them.
+fn worker<S: Source + ?Sized>(
+    shared: &Shared,
+    source: &S,
+    pipeline: &Pipeline,
+    order: &[usize],
+    seed: u64,
+    epoch: usize,
+) {
+    loop {
+        let position = {
+            let Ok(mut state) = shared.state.lock() else {
+                return;
+            };
+            loop {
+                if state.stopped || state.next >= order.len() {
+                    return;
+                }
+                if state.next < state.limit {
+                    break;
+                }
+                state = match shared.changed.wait(state) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+            }
+            state.next += 1;
+            state.next - 1
+        };
+        let index = order[position];
+        let result = load(source, index).and_then(|(image, mask)| {
+            pipeline
+                .process(image.view(), mask.view(), seed, stream(epoch, position))
+                .map_err(|e| Error::Load {
+                    index: Some(index),
+                    reason: e.to_string(),
+                })
+        });
+        let Ok(mut state) = shared.state.lock() else {
+            return;
+        };
+        state.done.insert(position, result);
+        shared.changed.notify_all();
+    }
+}
+
+/// The batches of one epoch, in order; each is loaded ahead on the loader's threads.
+pub struct Batches {
+    receiver: Receiver<Result<Batch>>,
+    producer: Option<JoinHandle<()>>,
+    remaining: usize,
+}
+
+impl Iterator for Batches {
+    type Item = Result<Batch>;
+
+    fn next(&mut self) -> Option<Result<Batch>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        match self.receiver.recv() {
+            Ok(batch) => Some(batch),
+            Err(_) => Some(Err(Error::Load {
+                index: None,
+                reason: "the loader thread stopped".into(),
+            })),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for Batches {}
+
+impl Drop for Batches {
+    fn drop(&mut self) {
+        // Unblock the producer (its next send fails), then wait for it and its workers.
+        let (_, dead) = sync_channel(1);
+        drop(std::mem::replace(&mut self.receiver, dead));
+        if let Some(producer) = self.producer.take() {
+            let _ = producer.join();
+        }
+    }
+}
+
+/// The random stream of the sample at `position` of epoch `epoch`.
+fn stream(epoch: usize, position: usize) -> u64 {
+    ((epoch as u64) << 32) | position as u64
+}
+
+/// One batch from its processed samples (in order) and their source indices.
+fn assemble(rows: Vec<Processed>, indices: &[usize], on_error: OnError) -> Result<Batch> {
+    let mut kept = Vec::with_capacity(rows.len());
+    let mut kept_indices = Vec::with_capacity(rows.len());
+    let mut skipped = Vec::new();
+    for (result, &index) in rows.into_iter().zip(indices) {
+        match (result, on_error) {
+            (Ok(row), _) => {
+                kept.push(row);
+                kept_indices.push(index);
+            }
+            (Err(e), OnError::Skip) => skipped.push((index, e.to_string())),
+            (Err(e), OnError::Fail) => return Err(e),
+        }
+    }
+    stack(kept, kept_indices, skipped)
+}
+
+/// Loads one sample, naming it in the error.
+fn load<S: Source + ?Sized>(source: &S, index: usize) -> Result<(Array2<u8>, Array2<u8>)> {
+    source.load(index).map_err(|reason| Error::Load {
+        index: Some(index),
+        reason,
+    })
+}
+
+/// Stacks processed samples into NCHW arrays; all must have one shape.
+fn stack(
+    rows: Vec<(Array3<f32>, Array2<f32>)>,
+    indices: Vec<usize>,
+    skipped: Vec<(usize, String)>,
+) -> Result<Batch> {
+    let (c, h, w) = rows.first().map(|(x, _)| x.dim()).unwrap_or((0, 0, 0));
+    let mut images = Array4::zeros((rows.len(), c, h, w));
+    let mut masks = Array4::zeros((rows.len(), 1, h, w));
+    for (k, ((image, mask), &index)) in rows.iter().zip(&indices).enumerate() {
+        if image.dim() != (c, h, w) {
+            return Err(Error::Load {
+                index: Some(index),
+                reason: format!(
+                    "sample is {:?} (channels, height, width) but the batch's first is {:?}; set the pipeline's size",
+                    image.dim(),
+                    (c, h, w)
+                ),
+            });
+        }
+        images.index_axis_mut(Axis(0), k).assign(image);
+        masks
+            .index_axis_mut(Axis(0), k)
+            .index_axis_mut(Axis(0), 0)
+            .assign(mask);
+    }
+    Ok(Batch {
+        images,
+        masks,
+        indices,
+        skipped,
+    })
+}
