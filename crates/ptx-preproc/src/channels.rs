@@ -93,9 +93,9 @@ impl ChannelStack {
         }
     }
 
-    /// The channels of `image` `(height, width)`: `(channels, height, width)`. Each
-    /// equalisation is computed once even if its channel repeats.
-    pub fn apply(&self, image: ArrayView2<'_, u8>) -> Result<Array3<u8>> {
+    /// Checks the options: at least one channel; a valid clip limit and tile grid where an
+    /// AHE or CLAHE channel uses them.
+    pub fn validate(&self) -> Result<()> {
         if self.channels.is_empty() {
             return Err(Error::InvalidOption {
                 name: "channels",
@@ -103,6 +103,18 @@ impl ChannelStack {
                 reason: "needs at least one channel",
             });
         }
+        if self.channels.contains(&Channel::Clahe) {
+            self.clahe().validate()?;
+        } else if self.channels.contains(&Channel::Ahe) {
+            Clahe::ahe(self.tiles).validate()?;
+        }
+        Ok(())
+    }
+
+    /// The channels of `image` `(height, width)`: `(channels, height, width)`. Each
+    /// equalisation is computed once even if its channel repeats.
+    pub fn apply(&self, image: ArrayView2<'_, u8>) -> Result<Array3<u8>> {
+        self.validate()?;
         crate::error::check_not_empty("channel input", image.dim())?;
         let (h, w) = image.dim();
         let mut out = Array3::<u8>::zeros((self.channels.len(), h, w));
@@ -125,16 +137,20 @@ impl ChannelStack {
         Ok(out)
     }
 
+    /// The CLAHE of the [`Channel::Clahe`] channel.
+    fn clahe(&self) -> Clahe {
+        Clahe {
+            clip_limit: self.clip_limit,
+            tiles: self.tiles,
+        }
+    }
+
     /// One equalised channel of `image` (not [`Channel::Raw`], which is the image itself).
     fn equalised(&self, channel: Channel, image: ArrayView2<'_, u8>) -> Result<Array2<u8>> {
         match channel {
             Channel::Raw => Ok(image.to_owned()),
             Channel::Ahe => Clahe::ahe(self.tiles).apply(image),
-            Channel::Clahe => Clahe {
-                clip_limit: self.clip_limit,
-                tiles: self.tiles,
-            }
-            .apply(image),
+            Channel::Clahe => self.clahe().apply(image),
             Channel::Equalized => equalize_hist(image),
         }
     }

@@ -47,6 +47,22 @@ pub enum Error {
     },
 }
 
+/// Checks that `found` (a mask's size) equals `expected` (its image's).
+pub(crate) fn check_same_size(
+    what: &'static str,
+    expected: (usize, usize),
+    found: (usize, usize),
+) -> Result<()> {
+    if expected == found {
+        return Ok(());
+    }
+    Err(Error::ShapeMismatch {
+        what,
+        expected,
+        found,
+    })
+}
+
 /// Checks that an image is not empty.
 pub(crate) fn check_not_empty(what: &'static str, (height, width): (usize, usize)) -> Result<()> {
     if height == 0 || width == 0 {

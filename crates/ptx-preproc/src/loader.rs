@@ -192,6 +192,8 @@ impl<S: Source> Loader<S> {
         let batches = self.batch_count(order.len());
         let b = self.options.batch_size;
         let used = (batches * b).min(order.len());
+        // One copy of the order, shared by the workers and the assembling thread.
+        let order: Arc<[usize]> = order.into();
         let (sender, receiver) = sync_channel(self.options.prefetch);
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -207,7 +209,7 @@ impl<S: Source> Loader<S> {
                 let shared = Arc::clone(&shared);
                 let source = Arc::clone(&self.source);
                 let pipeline = Arc::clone(&self.pipeline);
-                let order = order.clone();
+                let order = Arc::clone(&order);
                 let seed = self.options.seed;
                 std::thread::spawn(move || {
                     worker(&shared, &*source, &pipeline, &order[..used], seed, epoch)

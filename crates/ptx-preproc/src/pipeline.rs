@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::augment::Augment;
 use crate::channels::ChannelStack;
-use crate::error::{Error, Result};
+use crate::error::{check_same_size, Result};
 use crate::normalize::Normalize;
 use crate::resize::{resize, resize_input, Interpolation};
 
@@ -52,13 +52,7 @@ impl Pipeline {
         seed: u64,
         stream: u64,
     ) -> Result<(Array3<f32>, Array2<f32>)> {
-        if mask.dim() != image.dim() {
-            return Err(Error::ShapeMismatch {
-                what: "pipeline mask",
-                expected: image.dim(),
-                found: mask.dim(),
-            });
-        }
+        check_same_size("pipeline mask", image.dim(), mask.dim())?;
         let (image, mask) = match self.size {
             Some(size) if size != image.dim() => (
                 resize_input(image, size)?,

@@ -4,7 +4,7 @@
 //! OpenCV's `cv2.remap` (and `cv2.warpAffine`, which builds the maps from a matrix). Bilinear
 //! interpolation runs in float32 and rounds to nearest, as OpenCV 5 does for `u8`.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, CowArray, Ix2};
 use serde::{Deserialize, Serialize};
 
 use crate::pad::reflect_101_signed;
@@ -107,44 +107,84 @@ pub(crate) fn invert_affine(m: [f64; 6]) -> Option<[f64; 6]> {
     Some([ia, ib, -ia * c - ib * f, id, ie, -id * c - ie * f])
 }
 
-/// Resamples `src` through `maps`; `fill` is read outside under [`BorderMode::Constant`].
-pub(crate) fn remap(
+/// One plane resampled by [`remap`]: its source, where the result goes, how it is sampled
+/// and the value read outside under [`BorderMode::Constant`].
+pub(crate) struct Plane<'a> {
+    pub src: ArrayView2<'a, u8>,
+    pub out: ArrayViewMut2<'a, u8>,
+    pub sampling: Sampling,
+    pub fill: u8,
+}
+
+/// Resamples every plane through `maps` (all planes the source size; outputs the maps' size).
+/// The source coordinates of each output row are computed once for all planes.
+pub(crate) fn remap(planes: &mut [Plane<'_>], maps: &Maps, border: BorderMode) {
+    // Row-major sources (a copy only for a non-standard layout), not borrowed from `planes`.
+    let sources: Vec<CowArray<'_, u8, Ix2>> = planes
+        .iter()
+        .map(|p| {
+            let view = p.src;
+            if view.is_standard_layout() {
+                CowArray::from(view)
+            } else {
+                CowArray::from(view.as_standard_layout().into_owned())
+            }
+        })
+        .collect();
+    let (oh, ow) = maps.dim();
+    let (mut xs, mut ys) = (vec![0.0f32; ow], vec![0.0f32; ow]);
+    for row in 0..oh {
+        maps.row(row, &mut xs, &mut ys);
+        for (plane, src) in planes.iter_mut().zip(&sources) {
+            let (h, w) = src.dim();
+            let pixels = src.as_slice().unwrap_or_default();
+            let fill = plane.fill;
+            let at = |iy: i32, ix: i32| -> u8 {
+                match (axis_index(iy, h, border), axis_index(ix, w, border)) {
+                    (Some(y), Some(x)) => pixels[y * w + x],
+                    _ => fill,
+                }
+            };
+            let mut out_row = plane.out.row_mut(row);
+            let Some(out_row) = out_row.as_slice_mut() else {
+                continue;
+            };
+            match plane.sampling {
+                Sampling::Nearest => {
+                    for ((o, &x), &y) in out_row.iter_mut().zip(&xs).zip(&ys) {
+                        *o = at(nearest(y), nearest(x));
+                    }
+                }
+                Sampling::Bilinear => {
+                    for ((o, &x), &y) in out_row.iter_mut().zip(&xs).zip(&ys) {
+                        *o = bilinear(pixels, (h, w), x, y, &at);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Resamples one image into a new array (tests).
+#[cfg(test)]
+fn remap_one(
     src: ArrayView2<'_, u8>,
     maps: &Maps,
     sampling: Sampling,
     border: BorderMode,
     fill: u8,
 ) -> Array2<u8> {
-    let (h, w) = src.dim();
-    let src = src.as_standard_layout();
-    let pixels = src.as_slice().unwrap_or_default();
-    let at = |iy: i32, ix: i32| -> u8 {
-        match (axis_index(iy, h, border), axis_index(ix, w, border)) {
-            (Some(y), Some(x)) => pixels[y * w + x],
-            _ => fill,
-        }
-    };
-    let (oh, ow) = maps.dim();
-    let mut out = Array2::zeros((oh, ow));
-    let (mut xs, mut ys) = (vec![0.0f32; ow], vec![0.0f32; ow]);
-    for (row, mut out_row) in out.outer_iter_mut().enumerate() {
-        maps.row(row, &mut xs, &mut ys);
-        let Some(out_row) = out_row.as_slice_mut() else {
-            continue;
-        };
-        match sampling {
-            Sampling::Nearest => {
-                for ((o, &x), &y) in out_row.iter_mut().zip(&xs).zip(&ys) {
-                    *o = at(nearest(y), nearest(x));
-                }
-            }
-            Sampling::Bilinear => {
-                for ((o, &x), &y) in out_row.iter_mut().zip(&xs).zip(&ys) {
-                    *o = bilinear(pixels, (h, w), x, y, &at);
-                }
-            }
-        }
-    }
+    let mut out = Array2::zeros(maps.dim());
+    remap(
+        &mut [Plane {
+            src: src.reborrow(),
+            out: out.view_mut(),
+            sampling,
+            fill,
+        }],
+        maps,
+        border,
+    );
     out
 }
 
@@ -214,7 +254,10 @@ mod tests {
         let img = Array2::from_shape_fn((5, 7), |(y, x)| (y * 7 + x) as u8);
         let maps = Maps::affine([1.0, 0.0, 0.0, 0.0, 1.0, 0.0], (5, 7));
         for s in [Sampling::Nearest, Sampling::Bilinear] {
-            assert_eq!(remap(img.view(), &maps, s, BorderMode::Constant, 0), img);
+            assert_eq!(
+                remap_one(img.view(), &maps, s, BorderMode::Constant, 0),
+                img
+            );
         }
     }
 
@@ -222,7 +265,7 @@ mod tests {
     fn half_pixel_shift_averages_neighbours() {
         let img = Array2::from_shape_fn((1, 4), |(_, x)| [0u8, 100, 200, 255][x]);
         let maps = Maps::affine([1.0, 0.0, 0.5, 0.0, 1.0, 0.0], (1, 4));
-        let out = remap(
+        let out = remap_one(
             img.view(),
             &maps,
             Sampling::Bilinear,

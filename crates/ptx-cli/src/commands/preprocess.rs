@@ -112,7 +112,7 @@ pub fn run(args: Args) -> Result<()> {
         tiles: TileGrid::square(args.tiles),
     };
     // Refuse bad options before touching any file.
-    stack.apply(ndarray::Array2::zeros((8, 8)).view())?;
+    stack.validate()?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the output folder", args.out.display()))?;
     let names = output_stems(&files);

@@ -1,5 +1,6 @@
 //! Coarse dropout: rectangles of the image set to a constant.
 
+use ndarray::Slice;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -77,19 +78,18 @@ impl CoarseDropout {
             let hw = ((w as f64 * uniform(rng, (a, b))) as usize).min(w);
             let y = rng.random_range(0..=h - hh);
             let x = rng.random_range(0..=w - hw);
-            for mut channel in s.image.outer_iter_mut() {
-                for row in y..y + hh {
-                    for col in x..x + hw {
-                        channel[[row, col]] = self.fill;
-                    }
-                }
-            }
+            let (rows, cols) = (Slice::from(y..y + hh), Slice::from(x..x + hw));
+            s.image
+                .slice_each_axis_mut(|a| match a.axis.index() {
+                    1 => rows,
+                    2 => cols,
+                    _ => Slice::from(..),
+                })
+                .fill(self.fill);
             if let Some(fill) = self.fill_mask {
-                for row in y..y + hh {
-                    for col in x..x + hw {
-                        s.mask[[row, col]] = fill;
-                    }
-                }
+                s.mask
+                    .slice_each_axis_mut(|a| if a.axis.index() == 0 { rows } else { cols })
+                    .fill(fill);
             }
         }
         s

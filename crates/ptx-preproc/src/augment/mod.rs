@@ -33,8 +33,8 @@ pub use geometric::{Flip, RandomCrop, Rotate, ShiftScaleRotate};
 pub use intensity::{BrightnessContrast, Gamma, RandomClahe};
 pub use limit::Limit;
 
-use crate::error::{check_not_empty, Error, Result};
-use crate::warp::{remap, BorderMode, Maps, Sampling};
+use crate::error::{check_not_empty, check_same_size, Error, Result};
+use crate::warp::{remap, BorderMode, Maps, Plane, Sampling};
 use limit::{check_probability, fires};
 
 /// One transform or group, as written in a config: `kind = "horizontal_flip"` etc.
@@ -118,10 +118,26 @@ impl Sample {
     fn remap(self, maps: &Maps, border: BorderMode, fill: u8, fill_mask: u8) -> Sample {
         let (h, w) = maps.dim();
         let mut image = Array3::zeros((self.image.len_of(Axis(0)), h, w));
-        for (mut out, channel) in image.outer_iter_mut().zip(self.image.outer_iter()) {
-            out.assign(&remap(channel, maps, Sampling::Bilinear, border, fill));
-        }
-        let mask = remap(self.mask.view(), maps, Sampling::Nearest, border, fill_mask);
+        let mut mask = Array2::zeros((h, w));
+        let mut planes: Vec<Plane<'_>> = self
+            .image
+            .outer_iter()
+            .zip(image.outer_iter_mut())
+            .map(|(src, out)| Plane {
+                src,
+                out,
+                sampling: Sampling::Bilinear,
+                fill,
+            })
+            .collect();
+        planes.push(Plane {
+            src: self.mask.view(),
+            out: mask.view_mut(),
+            sampling: Sampling::Nearest,
+            fill: fill_mask,
+        });
+        remap(&mut planes, maps, border);
+        drop(planes);
         Sample { image, mask }
     }
 }
@@ -302,13 +318,7 @@ impl Augment {
                 width: w,
             });
         }
-        if mask.dim() != (h, w) {
-            return Err(Error::ShapeMismatch {
-                what: "augment mask",
-                expected: (h, w),
-                found: mask.dim(),
-            });
-        }
+        check_same_size("augment mask", (h, w), mask.dim())?;
         let mut s = Sample {
             image: image.as_standard_layout().into_owned(),
             mask: mask.as_standard_layout().into_owned(),
