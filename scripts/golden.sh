@@ -23,3 +23,5 @@ mkdir -p "$out"
     "$data/siim/csv/subset-1500rows_500pos_1000neg.srivatsav09_fin.csv"
 "$py" "$root/tests/reference/preproc_reference.py" --out "$out/preproc" "$data"
 "$py" "$root/tests/reference/augment_reference.py" --out "$out/augment" "$data"
+# Models: random-weight smp / torchvision / timm models and checkpoints (~3.5 GB, ~30 s).
+"$py" "$root/tests/reference/models_reference.py" --out "$out/models"

@@ -33,6 +33,29 @@ pub struct Padding {
 }
 
 impl Padding {
+    /// The centred padding [`pad_to_multiple`] adds to a `height` x `width` image so that both
+    /// sides become multiples of `multiple` (the odd pixel below / right). `multiple` 0 is treated
+    /// as 1 (no padding).
+    ///
+    /// ```
+    /// let p = ptx_preproc::Padding::to_multiple(100, 70, 32);
+    /// assert_eq!((p.top, p.bottom, p.left, p.right), (14, 14, 13, 13));
+    /// ```
+    pub fn to_multiple(height: usize, width: usize, multiple: usize) -> Self {
+        let multiple = multiple.max(1);
+        let split = |len: usize| {
+            let extra = len.div_ceil(multiple) * multiple - len;
+            (extra / 2, extra - extra / 2)
+        };
+        let ((top, bottom), (left, right)) = (split(height), split(width));
+        Self {
+            top,
+            bottom,
+            left,
+            right,
+        }
+    }
+
     /// Removes the padding from `padded` (any element type, e.g. an `f32` probability map
     /// predicted on the padded image).
     pub fn crop<T: Clone>(&self, padded: ArrayView2<'_, T>) -> Result<Array2<T>> {
@@ -82,11 +105,8 @@ pub fn pad_to_multiple<T: Clone + Default>(
         });
     }
     let (h, w) = image.dim();
-    let split = |len: usize| {
-        let extra = len.div_ceil(multiple) * multiple - len;
-        (extra / 2, extra - extra / 2)
-    };
-    let ((top, bottom), (left, right)) = (split(h), split(w));
+    let padding = Padding::to_multiple(h, w, multiple);
+    let (top, bottom, left, right) = (padding.top, padding.bottom, padding.left, padding.right);
     let index = |i: usize, before: usize, len: usize| -> Option<usize> {
         let j = i as i64 - before as i64;
         match mode {
@@ -102,15 +122,7 @@ pub fn pad_to_multiple<T: Clone + Default>(
             _ => T::default(),
         }
     });
-    Ok((
-        padded,
-        Padding {
-            top,
-            bottom,
-            left,
-            right,
-        },
-    ))
+    Ok((padded, padding))
 }
 
 /// Reflect-101 of a possibly negative index; the edge pixel when the axis has one pixel.

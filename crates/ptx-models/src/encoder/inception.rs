@@ -1,0 +1,276 @@
+//! InceptionV3 as timm's `inception_v3` with `features_only=True`, the encoder smp builds for
+//! `tu-inception_v3`: `Conv2d_1a_3x3.conv/bn` .. `Mixed_7c.branch_pool.conv/bn`.
+//!
+//! The stem uses unpadded convolutions, so feature maps are not exact fractions of the input
+//! (256 -> 125, 60, 29, 14, 6); the U-Net decoder resizes to each skip's size as smp 0.6 does.
+
+use tch::nn::{self, Path};
+use tch::Tensor;
+
+use super::Features;
+use crate::layers::{avg_pool, conv2d_rect, max_pool, BatchNorm2d, ConvBnAct};
+
+const EPS: f64 = 1e-3;
+
+type Unit = ConvBnAct<nn::Conv<[i64; 2]>>;
+
+/// timm's `ConvNormAct`: conv (no bias), `bn` (eps 1e-3), ReLU.
+fn unit(
+    p: &Path<'_>,
+    name: &str,
+    cin: i64,
+    cout: i64,
+    k: [i64; 2],
+    stride: i64,
+    pad: [i64; 2],
+) -> Unit {
+    let q = p / name;
+    ConvBnAct {
+        conv: conv2d_rect(&q / "conv", cin, cout, k, stride, pad, false),
+        bn: Some(BatchNorm2d::with(&q / "bn", cout, EPS, 0.1)),
+    }
+}
+
+fn sq(p: &Path<'_>, name: &str, cin: i64, cout: i64, k: i64, stride: i64, pad: i64) -> Unit {
+    unit(p, name, cin, cout, [k, k], stride, [pad, pad])
+}
+
+fn chain(units: &[Unit], xs: &Tensor, train: bool) -> Tensor {
+    let mut x = xs.shallow_clone();
+    for u in units {
+        x = u.forward_t(&x, train);
+    }
+    x
+}
+
+#[allow(clippy::large_enum_variant)] // built once per model
+#[derive(Debug)]
+enum Mixed {
+    A {
+        b1: Unit,
+        b5: [Unit; 2],
+        b3: [Unit; 3],
+        pool: Unit,
+    },
+    B {
+        b3: Unit,
+        b3dbl: [Unit; 3],
+    },
+    C {
+        b1: Unit,
+        b7: [Unit; 3],
+        b7dbl: [Unit; 5],
+        pool: Unit,
+    },
+    D {
+        b3: [Unit; 2],
+        b7x3: [Unit; 4],
+    },
+    E {
+        b1: Unit,
+        b3_1: Unit,
+        b3_2: [Unit; 2],
+        dbl_1: [Unit; 2],
+        dbl_3: [Unit; 2],
+        pool: Unit,
+    },
+}
+
+impl Mixed {
+    fn a(p: Path<'_>, cin: i64, pool: i64) -> Self {
+        Mixed::A {
+            b1: sq(&p, "branch1x1", cin, 64, 1, 1, 0),
+            b5: [
+                sq(&p, "branch5x5_1", cin, 48, 1, 1, 0),
+                sq(&p, "branch5x5_2", 48, 64, 5, 1, 2),
+            ],
+            b3: [
+                sq(&p, "branch3x3dbl_1", cin, 64, 1, 1, 0),
+                sq(&p, "branch3x3dbl_2", 64, 96, 3, 1, 1),
+                sq(&p, "branch3x3dbl_3", 96, 96, 3, 1, 1),
+            ],
+            pool: sq(&p, "branch_pool", cin, pool, 1, 1, 0),
+        }
+    }
+
+    fn b(p: Path<'_>, cin: i64) -> Self {
+        Mixed::B {
+            b3: sq(&p, "branch3x3", cin, 384, 3, 2, 0),
+            b3dbl: [
+                sq(&p, "branch3x3dbl_1", cin, 64, 1, 1, 0),
+                sq(&p, "branch3x3dbl_2", 64, 96, 3, 1, 1),
+                sq(&p, "branch3x3dbl_3", 96, 96, 3, 2, 0),
+            ],
+        }
+    }
+
+    fn c(p: Path<'_>, cin: i64, c7: i64) -> Self {
+        let (row, col) = (([1, 7], [0, 3]), ([7, 1], [3, 0]));
+        Mixed::C {
+            b1: sq(&p, "branch1x1", cin, 192, 1, 1, 0),
+            b7: [
+                sq(&p, "branch7x7_1", cin, c7, 1, 1, 0),
+                unit(&p, "branch7x7_2", c7, c7, row.0, 1, row.1),
+                unit(&p, "branch7x7_3", c7, 192, col.0, 1, col.1),
+            ],
+            b7dbl: [
+                sq(&p, "branch7x7dbl_1", cin, c7, 1, 1, 0),
+                unit(&p, "branch7x7dbl_2", c7, c7, col.0, 1, col.1),
+                unit(&p, "branch7x7dbl_3", c7, c7, row.0, 1, row.1),
+                unit(&p, "branch7x7dbl_4", c7, c7, col.0, 1, col.1),
+                unit(&p, "branch7x7dbl_5", c7, 192, row.0, 1, row.1),
+            ],
+            pool: sq(&p, "branch_pool", cin, 192, 1, 1, 0),
+        }
+    }
+
+    fn d(p: Path<'_>, cin: i64) -> Self {
+        Mixed::D {
+            b3: [
+                sq(&p, "branch3x3_1", cin, 192, 1, 1, 0),
+                sq(&p, "branch3x3_2", 192, 320, 3, 2, 0),
+            ],
+            b7x3: [
+                sq(&p, "branch7x7x3_1", cin, 192, 1, 1, 0),
+                unit(&p, "branch7x7x3_2", 192, 192, [1, 7], 1, [0, 3]),
+                unit(&p, "branch7x7x3_3", 192, 192, [7, 1], 1, [3, 0]),
+                sq(&p, "branch7x7x3_4", 192, 192, 3, 2, 0),
+            ],
+        }
+    }
+
+    fn e(p: Path<'_>, cin: i64) -> Self {
+        Mixed::E {
+            b1: sq(&p, "branch1x1", cin, 320, 1, 1, 0),
+            b3_1: sq(&p, "branch3x3_1", cin, 384, 1, 1, 0),
+            b3_2: [
+                unit(&p, "branch3x3_2a", 384, 384, [1, 3], 1, [0, 1]),
+                unit(&p, "branch3x3_2b", 384, 384, [3, 1], 1, [1, 0]),
+            ],
+            dbl_1: [
+                sq(&p, "branch3x3dbl_1", cin, 448, 1, 1, 0),
+                sq(&p, "branch3x3dbl_2", 448, 384, 3, 1, 1),
+            ],
+            dbl_3: [
+                unit(&p, "branch3x3dbl_3a", 384, 384, [1, 3], 1, [0, 1]),
+                unit(&p, "branch3x3dbl_3b", 384, 384, [3, 1], 1, [1, 0]),
+            ],
+            pool: sq(&p, "branch_pool", cin, 192, 1, 1, 0),
+        }
+    }
+
+    fn forward_t(&self, x: &Tensor, t: bool) -> Tensor {
+        let parts = match self {
+            Mixed::A { b1, b5, b3, pool } => vec![
+                b1.forward_t(x, t),
+                chain(b5, x, t),
+                chain(b3, x, t),
+                pool.forward_t(&avg_pool(x, 3, 1, 1), t),
+            ],
+            Mixed::B { b3, b3dbl } => {
+                vec![
+                    b3.forward_t(x, t),
+                    chain(b3dbl, x, t),
+                    max_pool(x, 3, 2, 0, false),
+                ]
+            }
+            Mixed::C {
+                b1,
+                b7,
+                b7dbl,
+                pool,
+            } => vec![
+                b1.forward_t(x, t),
+                chain(b7, x, t),
+                chain(b7dbl, x, t),
+                pool.forward_t(&avg_pool(x, 3, 1, 1), t),
+            ],
+            Mixed::D { b3, b7x3 } => {
+                vec![
+                    chain(b3, x, t),
+                    chain(b7x3, x, t),
+                    max_pool(x, 3, 2, 0, false),
+                ]
+            }
+            Mixed::E {
+                b1,
+                b3_1,
+                b3_2,
+                dbl_1,
+                dbl_3,
+                pool,
+            } => {
+                let y3 = b3_1.forward_t(x, t);
+                let yd = chain(dbl_1, x, t);
+                vec![
+                    b1.forward_t(x, t),
+                    Tensor::cat(&[b3_2[0].forward_t(&y3, t), b3_2[1].forward_t(&y3, t)], 1),
+                    Tensor::cat(&[dbl_3[0].forward_t(&yd, t), dbl_3[1].forward_t(&yd, t)], 1),
+                    pool.forward_t(&avg_pool(x, 3, 1, 1), t),
+                ]
+            }
+        };
+        Tensor::cat(&parts, 1)
+    }
+}
+
+/// InceptionV3 trunk up to `Mixed_7c` (no auxiliary classifier, no `fc`).
+#[derive(Debug)]
+pub(crate) struct InceptionV3 {
+    stem1: [Unit; 3],
+    stem2: [Unit; 2],
+    mixed5: [Mixed; 3],
+    mixed6: [Mixed; 5],
+    mixed7: [Mixed; 3],
+}
+
+impl InceptionV3 {
+    pub(crate) fn new(p: Path<'_>, in_channels: i64) -> Self {
+        Self {
+            stem1: [
+                sq(&p, "Conv2d_1a_3x3", in_channels, 32, 3, 2, 0),
+                sq(&p, "Conv2d_2a_3x3", 32, 32, 3, 1, 0),
+                sq(&p, "Conv2d_2b_3x3", 32, 64, 3, 1, 1),
+            ],
+            stem2: [
+                sq(&p, "Conv2d_3b_1x1", 64, 80, 1, 1, 0),
+                sq(&p, "Conv2d_4a_3x3", 80, 192, 3, 1, 0),
+            ],
+            mixed5: [
+                Mixed::a(&p / "Mixed_5b", 192, 32),
+                Mixed::a(&p / "Mixed_5c", 256, 64),
+                Mixed::a(&p / "Mixed_5d", 288, 64),
+            ],
+            mixed6: [
+                Mixed::b(&p / "Mixed_6a", 288),
+                Mixed::c(&p / "Mixed_6b", 768, 128),
+                Mixed::c(&p / "Mixed_6c", 768, 160),
+                Mixed::c(&p / "Mixed_6d", 768, 160),
+                Mixed::c(&p / "Mixed_6e", 768, 192),
+            ],
+            mixed7: [
+                Mixed::d(&p / "Mixed_7a", 768),
+                Mixed::e(&p / "Mixed_7b", 1280),
+                Mixed::e(&p / "Mixed_7c", 2048),
+            ],
+        }
+    }
+}
+
+impl Features for InceptionV3 {
+    fn features(&self, xs: &Tensor, train: bool) -> Vec<Tensor> {
+        let mut out = vec![xs.shallow_clone()];
+        let mut x = chain(&self.stem1, xs, train);
+        out.push(x.shallow_clone());
+        x = chain(&self.stem2, &max_pool(&x, 3, 2, 0, false), train);
+        out.push(x.shallow_clone());
+        x = max_pool(&x, 3, 2, 0, false);
+        for group in [&self.mixed5[..], &self.mixed6[..], &self.mixed7[..]] {
+            for m in group {
+                x = m.forward_t(&x, train);
+            }
+            out.push(x.shallow_clone());
+        }
+        out
+    }
+}
