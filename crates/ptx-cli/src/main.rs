@@ -40,6 +40,10 @@ enum Command {
     Preprocess(commands::preprocess::Args),
     /// Draw augmentations of one image and mask into a montage PNG, to see what a config does.
     Augment(commands::augment::Args),
+    /// Run one eval-mode forward pass of a model on an .npy input (check converted weights).
+    Forward(commands::forward::Args),
+    /// Inspect model configurations (`ptx model summary`).
+    Model(commands::model::Args),
 }
 
 fn version() -> String {
@@ -75,6 +79,8 @@ fn main() -> ExitCode {
         Command::Measure(a) => commands::measure::run(a),
         Command::Preprocess(a) => commands::preprocess::run(a),
         Command::Augment(a) => commands::augment::run(a),
+        Command::Forward(a) => commands::forward::run(a),
+        Command::Model(a) => commands::model::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -74,6 +74,14 @@ pub enum Error {
         /// The model's keys not found.
         missing: Vec<String>,
     },
+    /// Keys in the file the model has no variable for (strict loading).
+    #[error("{path}: {} unexpected key(s), first: {}", unexpected.len(), unexpected.first().map(String::as_str).unwrap_or(""))]
+    UnexpectedKeys {
+        /// The file.
+        path: PathBuf,
+        /// The file's keys (after name mapping) the model lacks.
+        unexpected: Vec<String>,
+    },
     /// A checkpoint file that could not be parsed.
     #[error("{path}: {reason}")]
     Checkpoint {

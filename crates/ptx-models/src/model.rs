@@ -161,8 +161,9 @@ impl Model {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let weights = dir.join(WEIGHTS_FILE);
         let tmp = temporary(&weights);
-        self.vs
-            .save(&tmp)
+        let mut named: Vec<(String, Tensor)> = self.vs.variables().into_iter().collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        Tensor::write_safetensors(&named, &tmp)
             .map_err(|e| Error::checkpoint(&weights, e.to_string()))?;
         std::fs::rename(&tmp, &weights).map_err(|e| Error::io(&weights, e))?;
         let config = dir.join(CONFIG_FILE);

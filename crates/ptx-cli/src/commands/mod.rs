@@ -4,10 +4,13 @@ pub mod augment;
 pub mod convert;
 pub mod encode;
 pub mod evaluate;
+pub mod forward;
 pub mod index;
 pub mod info;
 pub mod masks;
 pub mod measure;
+pub mod model;
+pub mod model_args;
 pub mod preprocess;
 
 use ptx_io::rle::RleForm;

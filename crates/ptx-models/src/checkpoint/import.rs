@@ -165,8 +165,9 @@ fn adapt_first_conv(w: &Tensor, channels: i64) -> Tensor {
 ///
 /// Shapes must match exactly (else [`Error::ShapeMismatch`] naming the key), except the
 /// encoder's first convolution, adapted from 3 input channels to the model's as smp does. With
-/// `strict`, keys the model needs and the file lacks are an error ([`Error::MissingKeys`]);
-/// without, they are reported. Unexpected keys are always reported, never an error.
+/// `strict` (PyTorch's `load_state_dict(strict=True)`), keys the model needs and the file lacks
+/// ([`Error::MissingKeys`]) and file keys the model lacks ([`Error::UnexpectedKeys`]) are
+/// errors and nothing is loaded; without, both are reported in the [`LoadReport`].
 pub fn load_weights(
     vs: &mut VarStore,
     encoder: EncoderName,
@@ -238,10 +239,18 @@ pub fn load_weights(
         };
         updates.push((var.shallow_clone(), value));
     }
+    let mut unexpected: Vec<String> = file.into_keys().filter(|k| !used.contains(k)).collect();
+    unexpected.sort();
     if strict && !report.missing.is_empty() {
         return Err(Error::MissingKeys {
             path: path.to_path_buf(),
             missing: report.missing,
+        });
+    }
+    if strict && !unexpected.is_empty() {
+        return Err(Error::UnexpectedKeys {
+            path: path.to_path_buf(),
+            unexpected,
         });
     }
     tch::no_grad(|| -> Result<()> {
@@ -252,8 +261,6 @@ pub fn load_weights(
         }
         Ok(())
     })?;
-    let mut unexpected: Vec<String> = file.into_keys().filter(|k| !used.contains(k)).collect();
-    unexpected.sort();
     report.unexpected = unexpected;
     Ok(report)
 }
