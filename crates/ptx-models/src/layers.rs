@@ -121,7 +121,7 @@ impl<C: tch::nn::Module> ConvBnAct<C> {
             Some(bn) => bn.forward_t(&ys, train),
             None => ys,
         };
-        ys.relu()
+        relu_(ys)
     }
 }
 
@@ -180,4 +180,17 @@ pub(crate) fn dropout2d(xs: Tensor, p: f64, train: bool) -> Tensor {
     } else {
         xs
     }
+}
+
+/// ReLU in place, as PyTorch's `nn.ReLU(inplace=True)`: saves an allocation per activation.
+/// Only for tensors this code just created (an in-place op on a shared map would change it).
+pub(crate) fn relu_(mut xs: Tensor) -> Tensor {
+    let _ = xs.relu_();
+    xs
+}
+
+/// `relu(a + b)` computed in `a`'s storage (`out += identity; relu(out)` in torchvision).
+pub(crate) fn add_relu_(mut a: Tensor, b: &Tensor) -> Tensor {
+    let _ = a.g_add_(b);
+    relu_(a)
 }

@@ -61,7 +61,7 @@ pub use encoder::{Encoder, EncoderName, PlainOptions};
 pub use error::{Error, Result};
 pub use freeze::{Freeze, FreezeSchedule, Part};
 pub use heads::{ClassifierInput, ClassifierOptions, Pooling};
-pub use model::{Model, ModelConfig, CONFIG_FILE, WEIGHTS_FILE};
+pub use model::{channels_last, Model, ModelConfig, CONFIG_FILE, WEIGHTS_FILE};
 pub use plain_unet::{PlainUnet, PlainUnetConfig};
 pub use ptx_preproc::PadMode;
 pub use runtime::RuntimeInfo;

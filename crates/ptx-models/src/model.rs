@@ -144,6 +144,20 @@ impl Model {
         }
     }
 
+    /// Stores every 4-d weight in channels-last (NHWC) memory order, as PyTorch's
+    /// `model.to(memory_format=torch.channels_last)`; feed inputs through [`channels_last`] too.
+    /// Values and names do not change; on CUDA with cuDNN convolutions then run in NHWC.
+    pub fn to_channels_last(&mut self) {
+        tch::no_grad(|| {
+            for (_, mut var) in self.vs.variables() {
+                if var.dim() == 4 {
+                    let nhwc = channels_last(&var);
+                    var.set_data(&nhwc);
+                }
+            }
+        });
+    }
+
     /// Loads weights from a `.safetensors` or `torch.save` file (see [`WeightSource`]).
     pub fn load_weights(
         &mut self,
@@ -225,6 +239,15 @@ impl Model {
         })?;
         Ok(copied)
     }
+}
+
+/// The same NCHW tensor stored in channels-last (NHWC) memory order (PyTorch's
+/// `x.contiguous(memory_format=torch.channels_last)`); other ranks are returned as they are.
+pub fn channels_last(xs: &Tensor) -> Tensor {
+    if xs.dim() != 4 {
+        return xs.shallow_clone();
+    }
+    xs.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
 }
 
 fn temporary(path: &Path) -> PathBuf {

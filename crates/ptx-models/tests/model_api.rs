@@ -440,3 +440,16 @@ fn two_stage_segments_only_positives() {
     .unwrap();
     assert_eq!(system.predict(&x).unwrap().scores.len(), 5);
 }
+
+#[test]
+fn channels_last_keeps_values() {
+    let mut m = model(unet(EncoderName::Resnet18));
+    let x = input(2, 3, 64, 64);
+    let y = eval(&m, &x);
+    m.to_channels_last();
+    let w = &m.var_store().variables()["encoder.conv1.weight"];
+    assert_eq!(w.stride()[1], 1, "NHWC strides: {:?}", w.stride());
+    let y2 = eval(&m, &ptx_models::channels_last(&x));
+    let d = (y - y2).abs().max().double_value(&[]);
+    assert!(d < 1e-4, "{d}");
+}

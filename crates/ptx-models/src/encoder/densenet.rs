@@ -6,7 +6,7 @@ use tch::nn::{self, Path};
 use tch::Tensor;
 
 use super::Features;
-use crate::layers::{avg_pool, conv2d, max_pool, BatchNorm2d};
+use crate::layers::{avg_pool, conv2d, max_pool, relu_, BatchNorm2d};
 
 #[derive(Debug)]
 struct DenseLayer {
@@ -77,8 +77,8 @@ fn dense_block(layers: &[DenseLayer], xs: Tensor, train: bool) -> Tensor {
     let mut maps = vec![xs];
     for l in layers {
         let cat = Tensor::cat(&maps, 1);
-        let y = l.norm1.forward_t(&cat, train).relu().apply(&l.conv1);
-        let y = l.norm2.forward_t(&y, train).relu().apply(&l.conv2);
+        let y = relu_(l.norm1.forward_t(&cat, train)).apply(&l.conv1);
+        let y = relu_(l.norm2.forward_t(&y, train)).apply(&l.conv2);
         maps.push(y);
     }
     Tensor::cat(&maps, 1)
@@ -87,7 +87,7 @@ fn dense_block(layers: &[DenseLayer], xs: Tensor, train: bool) -> Tensor {
 impl Features for DenseNet {
     fn features(&self, xs: &Tensor, train: bool) -> Vec<Tensor> {
         let mut out = vec![xs.shallow_clone()];
-        let mut x = self.norm0.forward_t(&xs.apply(&self.conv0), train).relu();
+        let mut x = relu_(self.norm0.forward_t(&xs.apply(&self.conv0), train));
         out.push(x.shallow_clone());
         x = max_pool(&x, 3, 2, 1, false);
         for (i, block) in self.blocks.iter().enumerate() {
@@ -95,7 +95,7 @@ impl Features for DenseNet {
             match self.transitions.get(i) {
                 // smp takes the feature after the transition's norm + ReLU, before its conv.
                 Some(t) => {
-                    let y = t.norm.forward_t(&x, train).relu();
+                    let y = relu_(t.norm.forward_t(&x, train));
                     out.push(y.shallow_clone());
                     x = avg_pool(&y.apply(&t.conv), 2, 2, 0);
                 }

@@ -7,7 +7,7 @@ use tch::nn::{self, Path};
 use tch::Tensor;
 
 use super::Features;
-use crate::layers::{conv2d, max_pool, BatchNorm2d};
+use crate::layers::{conv2d, max_pool, relu_, BatchNorm2d};
 
 /// Shape of the plain encoder (and of [`crate::PlainUnet`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ impl ConvBlock {
             if let Some(bn) = bn {
                 x = bn.forward_t(&x, train);
             }
-            x = x.relu();
+            x = relu_(x);
         }
         x
     }

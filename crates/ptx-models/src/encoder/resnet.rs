@@ -4,7 +4,7 @@ use tch::nn::{self, Path};
 use tch::Tensor;
 
 use super::Features;
-use crate::layers::{conv2d, max_pool, BatchNorm2d};
+use crate::layers::{add_relu_, conv2d, max_pool, relu_, BatchNorm2d};
 
 /// Residual block kind.
 #[derive(Debug, Clone, Copy)]
@@ -67,16 +67,15 @@ impl Block {
     }
 
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let mut ys = self.bn1.forward_t(&xs.apply(&self.conv1), train).relu();
+        let mut ys = relu_(self.bn1.forward_t(&xs.apply(&self.conv1), train));
         ys = self.bn2.forward_t(&ys.apply(&self.conv2), train);
         if let Some((conv3, bn3)) = &self.third {
-            ys = bn3.forward_t(&ys.relu().apply(conv3), train);
+            ys = bn3.forward_t(&relu_(ys).apply(conv3), train);
         }
-        let identity = match &self.downsample {
-            Some((conv, bn)) => bn.forward_t(&xs.apply(conv), train),
-            None => xs.shallow_clone(),
-        };
-        (ys + identity).relu()
+        match &self.downsample {
+            Some((conv, bn)) => add_relu_(ys, &bn.forward_t(&xs.apply(conv), train)),
+            None => add_relu_(ys, xs),
+        }
     }
 }
 
@@ -119,7 +118,7 @@ impl ResNet {
 impl Features for ResNet {
     fn features(&self, xs: &Tensor, train: bool) -> Vec<Tensor> {
         let mut out = vec![xs.shallow_clone()];
-        let mut x = self.bn1.forward_t(&xs.apply(&self.conv1), train).relu();
+        let mut x = relu_(self.bn1.forward_t(&xs.apply(&self.conv1), train));
         out.push(x.shallow_clone());
         x = max_pool(&x, 3, 2, 1, false);
         for stage in &self.layers {

@@ -5,7 +5,7 @@ use tch::nn::{self, Path};
 use tch::Tensor;
 
 use super::Features;
-use crate::layers::{conv2d, max_pool, BatchNorm2d};
+use crate::layers::{add_relu_, conv2d, max_pool, relu_, BatchNorm2d};
 
 #[derive(Debug)]
 struct SeBottleneck {
@@ -45,8 +45,8 @@ impl SeBottleneck {
     }
 
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let ys = self.bn1.forward_t(&xs.apply(&self.conv1), train).relu();
-        let ys = self.bn2.forward_t(&ys.apply(&self.conv2), train).relu();
+        let ys = relu_(self.bn1.forward_t(&xs.apply(&self.conv1), train));
+        let ys = relu_(self.bn2.forward_t(&ys.apply(&self.conv2), train));
         let ys = self.bn3.forward_t(&ys.apply(&self.conv3), train);
         let gate = ys
             .adaptive_avg_pool2d([1, 1])
@@ -54,11 +54,10 @@ impl SeBottleneck {
             .relu()
             .apply(&self.fc2)
             .sigmoid();
-        let identity = match &self.downsample {
-            Some((conv, bn)) => bn.forward_t(&xs.apply(conv), train),
-            None => xs.shallow_clone(),
-        };
-        (ys * gate + identity).relu()
+        match &self.downsample {
+            Some((conv, bn)) => add_relu_(ys * gate, &bn.forward_t(&xs.apply(conv), train)),
+            None => add_relu_(ys * gate, xs),
+        }
     }
 }
 
@@ -96,7 +95,7 @@ impl SeResNeXt {
 impl Features for SeResNeXt {
     fn features(&self, xs: &Tensor, train: bool) -> Vec<Tensor> {
         let mut out = vec![xs.shallow_clone()];
-        let mut x = self.bn1.forward_t(&xs.apply(&self.conv1), train).relu();
+        let mut x = relu_(self.bn1.forward_t(&xs.apply(&self.conv1), train));
         out.push(x.shallow_clone());
         // Caffe-compatible pooling: ceil_mode instead of padding.
         x = max_pool(&x, 3, 2, 0, true);

@@ -4,7 +4,7 @@ use tch::nn::{self, Path};
 use tch::Tensor;
 
 use super::Features;
-use crate::layers::{conv2d, max_pool, BatchNorm2d};
+use crate::layers::{conv2d, max_pool, relu_, BatchNorm2d};
 
 #[allow(clippy::large_enum_variant)] // built once per model
 #[derive(Debug)]
@@ -60,7 +60,7 @@ impl Features for Vgg {
                     if let Some(bn) = norm {
                         x = bn.forward_t(&x, train);
                     }
-                    x = x.relu();
+                    x = relu_(x);
                 }
                 Layer::Pool => {
                     out.push(x.shallow_clone());
