@@ -144,6 +144,24 @@ class AsppUnet(nn.Module):
         return (y, labels) if labels is not None else y
 
 
+class AvgMaxHead(nn.Sequential):
+    """Haghanifar et al.'s classifier: average and max pooling concatenated, dropout, linear
+    (keys as smp's ClassificationHead: `3.weight`, `3.bias`)."""
+
+    def __init__(self, cin, classes, dropout=0.2):
+        super().__init__(nn.Identity(), nn.Identity(), nn.Dropout(dropout), nn.Linear(2 * cin, classes))
+
+    def forward(self, x):
+        pooled = torch.cat([F.adaptive_avg_pool2d(x, 1).flatten(1), F.adaptive_max_pool2d(x, 1).flatten(1)], 1)
+        return self[3](self[2](pooled))
+
+
+def avgmax_unet(seed):
+    model = unet("densenet121", seed, aux_params={"classes": 1})
+    model.classification_head = AvgMaxHead(1024, 1)
+    return randomize(model, seed)
+
+
 class HypercolumnUnet(nn.Module):
     """smp Unet whose head sees every decoder block's output, bilinearly upsampled and concatenated."""
 
@@ -288,6 +306,8 @@ def decoder_cases(out, only):
                         {"classifier": {"classes": 2, "pooling": "max"}}),
         "dec_aspp_aux_center": (lambda: randomize(AsppUnet("resnet34", aux={"classes": 1, "pooling": "avg"}), 56),
                                 {"decoder": {"center": "aspp"}, "classifier": {"pooling": "avg", "input": "center"}}),
+        "dec_aux_avgmax_densenet": (lambda: avgmax_unet(59),
+                                    {"encoder": "densenet121", "classifier": {"pooling": "avg_max"}}),
         "dec_no_bn": (lambda: unet("resnet34", 57, decoder_use_norm=False), {"decoder": {"batch_norm": False}}),
         "dec_classes3_in1": (lambda: unet("resnet34", 58, classes=3, in_channels=1), {"classes": 3, "in_channels": 1}),
     }

@@ -411,8 +411,8 @@ fn two_stage_segments_only_positives() {
     sorted.sort_by(f64::total_cmp);
     system.options.threshold = sorted[2];
     let some = system.predict(&x).unwrap();
-    for i in 0..5 {
-        let positive = scores[i] >= sorted[2];
+    for (i, &score) in scores.iter().enumerate() {
+        let positive = score >= sorted[2];
         assert_eq!(some.positive[i], positive);
         let p = some.probabilities.get(i as i64);
         if positive {
