@@ -452,6 +452,9 @@ fn channels_last_keeps_values() {
     let w = &m.var_store().variables()["encoder.conv1.weight"];
     assert_eq!(w.stride()[1], 1, "NHWC strides: {:?}", w.stride());
     let y2 = eval(&m, &ptx_models::channels_last(&x));
+    // NHWC convolutions sum in another order: equal up to float32 rounding relative to |y|
+    // (PyTorch's own smp Unet(resnet18) moves by 8e-6 relative under channels_last; ptx 1e-5)
+    let scale = y.abs().max().double_value(&[]).max(1.0);
     let d = (y - y2).abs().max().double_value(&[]);
-    assert!(d < 1e-4, "{d}");
+    assert!(d <= 5e-5 * scale, "{d} with outputs up to {scale}");
 }
