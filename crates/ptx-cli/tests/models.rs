@@ -237,3 +237,37 @@ fn model_summary_counts_parameters_like_pytorch() {
     let err = assert_clean_failure(&o);
     assert!(err.contains("96x96 or 112x112"), "{err}");
 }
+
+#[test]
+fn forward_reads_a_ptx_checkpoint_folder() {
+    use ptx_models::{EncoderName, Model, ModelConfig, UnetConfig};
+    let tmp = tempfile::tempdir().unwrap();
+    let ckpt = tmp.path().join("ckpt");
+    let config = UnetConfig {
+        in_channels: 1,
+        pad_input: Some(ptx_models::PadMode::Reflect),
+        ..UnetConfig::with_encoder(EncoderName::Resnet18)
+    };
+    tch::manual_seed(3);
+    let model = Model::new(ModelConfig::Unet(config), tch::Device::Cpu).unwrap();
+    model.save(&ckpt).unwrap();
+    let x = tch::Tensor::randn([1, 1, 50, 40], (tch::Kind::Float, tch::Device::Cpu));
+    let input = tmp.path().join("x.npy");
+    x.write_npy(&input).unwrap();
+    let out = tmp.path().join("y.npy");
+    let o = ptx(&[
+        &"forward",
+        &"--weights",
+        &ckpt,
+        &"--input",
+        &input,
+        &"--output",
+        &out,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let y = tch::Tensor::read_npy(&out).unwrap();
+    let want = tch::no_grad(|| model.forward_t(&x, false)).unwrap().logits;
+    assert_eq!(y.size(), [1, 1, 50, 40]);
+    let d = (y - want).abs().max().double_value(&[]);
+    assert!(d < 1e-4, "{d}");
+}

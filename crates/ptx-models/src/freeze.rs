@@ -27,14 +27,16 @@ pub enum Part {
 impl Part {
     /// Whether variable `name` belongs to this part.
     pub fn contains(&self, name: &str, encoder: EncoderName) -> bool {
+        self.contains_with(name, &encoder.last_stage_prefixes())
+    }
+
+    /// [`Part::contains`] with the encoder's last-stage prefixes computed once by the caller.
+    pub(crate) fn contains_with(&self, name: &str, last_stage: &[String]) -> bool {
         match self {
             Part::Encoder => name.starts_with("encoder."),
-            Part::EncoderButLastBlock => name.strip_prefix("encoder.").is_some_and(|rest| {
-                !encoder
-                    .last_stage_prefixes()
-                    .iter()
-                    .any(|p| rest.starts_with(p.as_str()))
-            }),
+            Part::EncoderButLastBlock => name
+                .strip_prefix("encoder.")
+                .is_some_and(|rest| !last_stage.iter().any(|p| rest.starts_with(p.as_str()))),
             Part::Decoder => name.starts_with("decoder."),
             Part::Head => {
                 name.starts_with("segmentation_head.") || name.starts_with("reconstruction_head.")
@@ -105,12 +107,13 @@ pub(crate) fn is_buffer(name: &str) -> bool {
 /// frozen.
 pub(crate) fn apply(vs: &VarStore, encoder: EncoderName, policy: Freeze) -> usize {
     let parts = policy.parts();
+    let last_stage = encoder.last_stage_prefixes();
     let mut frozen = 0;
     for (name, var) in vs.variables() {
         if is_buffer(&name) {
             continue;
         }
-        let freeze = parts.iter().any(|p| p.contains(&name, encoder));
+        let freeze = parts.iter().any(|p| p.contains_with(&name, &last_stage));
         let _ = var.set_requires_grad(!freeze);
         frozen += usize::from(freeze);
     }

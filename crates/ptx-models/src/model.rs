@@ -212,12 +212,12 @@ impl Model {
     /// the encoder and decoder of an auto-encoder pre-trained with [`crate::Task::Reconstruction`]
     /// into a segmentation model. Returns how many variables were copied.
     pub fn transfer_from(&mut self, other: &Model, parts: &[Part]) -> Result<usize> {
-        let encoder = self.config.encoder();
+        let last_stage = self.config.encoder().last_stage_prefixes();
         let source = other.vs.variables();
         let mut copied = 0;
         tch::no_grad(|| -> Result<()> {
             for (name, mut var) in self.vs.variables() {
-                if !parts.iter().any(|p| p.contains(&name, encoder)) {
+                if !parts.iter().any(|p| p.contains_with(&name, &last_stage)) {
                     continue;
                 }
                 let src = source.get(&name).ok_or_else(|| Error::MissingKeys {

@@ -29,6 +29,8 @@ pub enum WeightSource {
     /// `module.` and `densenet121.` are stripped, DenseNet's old `norm.1` / `conv.1` names are
     /// renamed, classifier layers (`fc`, `classifier`, `last_linear`, `_fc`, `AuxLogits`) are
     /// ignored, timm's SE-ResNeXt names are mapped, then everything goes under `encoder.`.
+    /// timm's own EfficientNets (`conv_stem`, `blocks.I.J.conv_pw`) are a different
+    /// implementation and are not mapped: use `efficientnet_pytorch` or smp weights.
     Classifier,
 }
 
