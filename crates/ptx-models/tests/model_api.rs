@@ -458,3 +458,22 @@ fn channels_last_keeps_values() {
     let d = (y - y2).abs().max().double_value(&[]);
     assert!(d <= 5e-5 * scale, "{d} with outputs up to {scale}");
 }
+
+#[test]
+fn decoder_and_classifier_dropout_act_in_training_only() {
+    let mut config = unet(EncoderName::Resnet18);
+    config.decoder.dropout = 0.5;
+    config.classifier = Some(ClassifierOptions {
+        dropout: 0.5,
+        ..ClassifierOptions::default()
+    });
+    let m = model(config);
+    let x = input(2, 3, 64, 64);
+    let run = |train| tch::no_grad(|| m.forward_t(&x, train)).unwrap();
+    let (a, b) = (run(false), run(false));
+    assert_eq!(a.logits, b.logits);
+    assert_eq!(a.labels, b.labels);
+    let (c, d) = (run(true), run(true));
+    assert_ne!(c.logits, d.logits);
+    assert_ne!(c.labels, d.labels);
+}
