@@ -25,3 +25,4 @@ mkdir -p "$out"
 "$py" "$root/tests/reference/augment_reference.py" --out "$out/augment" "$data"
 # Models: random-weight smp / torchvision / timm models and checkpoints (~3.5 GB, ~30 s).
 "$py" "$root/tests/reference/models_reference.py" --out "$out/models"
+"$py" "$root/tests/reference/train_reference.py" --out "$out/train"
