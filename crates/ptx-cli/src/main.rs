@@ -44,6 +44,8 @@ enum Command {
     Forward(commands::forward::Args),
     /// Inspect model configurations (`ptx model summary`).
     Model(commands::model::Args),
+    /// Write a synthetic SIIM-like dataset (DICOMs in the challenge's layout + train-rle.csv).
+    Synth(commands::synth::Args),
 }
 
 fn version() -> String {
@@ -81,6 +83,7 @@ fn main() -> ExitCode {
         Command::Augment(a) => commands::augment::run(a),
         Command::Forward(a) => commands::forward::run(a),
         Command::Model(a) => commands::model::run(a),
+        Command::Synth(a) => commands::synth::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

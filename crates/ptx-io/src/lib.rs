@@ -37,6 +37,7 @@ mod fsutil;
 pub mod image_file;
 pub mod index;
 pub mod rle;
+pub mod synth;
 
 pub use error::{Error, Result};
 pub use fsutil::{check_image_id_as_file_name, write_atomic};

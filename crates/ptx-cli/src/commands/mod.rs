@@ -12,6 +12,7 @@ pub mod measure;
 pub mod model;
 pub mod model_args;
 pub mod preprocess;
+pub mod synth;
 
 use ptx_io::rle::RleForm;
 

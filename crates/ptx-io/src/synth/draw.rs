@@ -1,0 +1,251 @@
+//! Procedural chest radiographs: body outline, lung fields with vessel markings, ribs,
+//! mediastinum and heart shadow, noise and varied exposure; pneumothoraces at the lung edge
+//! (apical or lateral) with a thin bright pleural line and no markings beyond it.
+//!
+//! Coordinates are fractions of the image (`u` across, `v` down), so every size draws the same
+//! anatomy. The image is in standard frontal display: the patient's right lung on the image's
+//! left.
+
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Where a lesion sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Site {
+    /// Lung apex (top).
+    Apical,
+    /// Outer (lateral) edge.
+    Lateral,
+}
+
+/// One pneumothorax: which lung (0 = image left, 1 = image right), where, how deep (fraction
+/// of the lung's normalised radius).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lesion {
+    pub(crate) lung: usize,
+    pub(crate) site: Site,
+    pub(crate) depth: f32,
+    /// Half-width of the angular sector, radians.
+    pub(crate) spread: f32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Ellipse {
+    cx: f32,
+    cy: f32,
+    rx: f32,
+    ry: f32,
+}
+
+impl Ellipse {
+    /// Normalised radius (1 on the outline) and angle (0 = image right, -pi/2 = up).
+    fn polar(&self, u: f32, v: f32) -> (f32, f32) {
+        let (dx, dy) = ((u - self.cx) / self.rx, (v - self.cy) / self.ry);
+        ((dx * dx + dy * dy).sqrt(), dy.atan2(dx))
+    }
+}
+
+/// A segment from the hilum outwards (a vessel), in fractions.
+#[derive(Debug, Clone, Copy)]
+struct Vessel {
+    a: (f32, f32),
+    b: (f32, f32),
+    width: f32,
+}
+
+fn segment_distance(p: (f32, f32), s: &Vessel) -> f32 {
+    let (dx, dy) = (s.b.0 - s.a.0, s.b.1 - s.a.1);
+    let len2 = dx * dx + dy * dy;
+    let t = (((p.0 - s.a.0) * dx + (p.1 - s.a.1) * dy) / len2).clamp(0.0, 1.0);
+    let (qx, qy) = (s.a.0 + t * dx - p.0, s.a.1 + t * dy - p.1);
+    (qx * qx + qy * qy).sqrt()
+}
+
+fn angle_distance(a: f32, b: f32) -> f32 {
+    let d = (a - b).rem_euclid(std::f32::consts::TAU);
+    d.min(std::f32::consts::TAU - d)
+}
+
+/// Draws one radiograph and the mask of each lesion (0/1, same size).
+pub(crate) fn radiograph(
+    size: usize,
+    rng: &mut ChaCha8Rng,
+    lesions: &[Lesion],
+) -> (Array2<u8>, Vec<Array2<u8>>) {
+    let j = |rng: &mut ChaCha8Rng, x: f32| rng.random_range(-x..=x);
+    let body = Ellipse {
+        cx: 0.5 + j(rng, 0.02),
+        cy: 0.56 + j(rng, 0.02),
+        rx: 0.47 + j(rng, 0.03),
+        ry: 0.55 + j(rng, 0.03),
+    };
+    let lung_y = 0.45 + j(rng, 0.03);
+    let lungs = [
+        Ellipse {
+            cx: 0.31 + j(rng, 0.02),
+            cy: lung_y,
+            rx: 0.15 + j(rng, 0.015),
+            ry: 0.29 + j(rng, 0.025),
+        },
+        Ellipse {
+            cx: 0.69 + j(rng, 0.02),
+            cy: lung_y,
+            rx: 0.15 + j(rng, 0.015),
+            ry: 0.28 + j(rng, 0.025),
+        },
+    ];
+    let heart = Ellipse {
+        cx: 0.57 + j(rng, 0.02),
+        cy: lung_y + 0.2 + j(rng, 0.02),
+        rx: 0.13 + j(rng, 0.015),
+        ry: 0.11 + j(rng, 0.015),
+    };
+    let (tissue, lung_level) = (115.0 + j(rng, 15.0), 45.0 + j(rng, 10.0));
+    let mut vessels = Vec::new();
+    for (side, lung) in lungs.iter().enumerate() {
+        let hilum = (
+            if side == 0 {
+                lung.cx + 0.07
+            } else {
+                lung.cx - 0.07
+            },
+            lung.cy + 0.02,
+        );
+        for _ in 0..18 {
+            let angle: f32 = rng.random_range(0.0..std::f32::consts::TAU);
+            let reach: f32 = rng.random_range(0.4..0.95);
+            let b = (
+                hilum.0 + angle.cos() * lung.rx * reach,
+                hilum.1 + angle.sin() * lung.ry * reach,
+            );
+            vessels.push(Vessel {
+                a: hilum,
+                b,
+                width: rng.random_range(0.002..0.006),
+            });
+        }
+    }
+    // ribs: arcs sagging towards the sides, one set per lung
+    let ribs: Vec<(usize, f32, f32)> = (0..2)
+        .flat_map(|side| (0..9).map(move |i| (side, 0.2 + i as f32 * 0.062, 0.0)))
+        .map(|(side, v0, _)| (side, v0 + j(rng, 0.008), 0.05 + j(rng, 0.015)))
+        .collect();
+    let texture: Vec<(f32, f32, f32, f32)> = (0..6)
+        .map(|_| {
+            (
+                rng.random_range(8.0..30.0),
+                rng.random_range(8.0..30.0),
+                rng.random_range(0.0..6.3),
+                rng.random_range(1.0..3.0),
+            )
+        })
+        .collect();
+    let (gain, offset, gamma) = (1.0 + j(rng, 0.15), j(rng, 10.0), 1.0 + j(rng, 0.2));
+    let noise_sigma = rng.random_range(2.0..5.0f32);
+
+    let mut image = Array2::<f32>::zeros((size, size));
+    let mut masks = vec![Array2::<u8>::zeros((size, size)); lesions.len()];
+    let n = size as f32;
+    for y in 0..size {
+        let v = (y as f32 + 0.5) / n;
+        for x in 0..size {
+            let u = (x as f32 + 0.5) / n;
+            let (rb, _) = body.polar(u, v);
+            // air outside, soft tissue inside with a soft edge
+            let mut value = 8.0 + (tissue - 8.0) * (1.0 - ((rb - 0.97) / 0.06).clamp(0.0, 1.0));
+            if rb < 1.0 {
+                // mediastinum: bright central band
+                let half = 0.06 + 0.03 * v; // widening downwards, soft edges
+                let across = ((half - (u - 0.5).abs()) / 0.015).clamp(0.0, 1.0);
+                let along =
+                    ((v - 0.06) / 0.04).clamp(0.0, 1.0) * ((0.86 - v) / 0.04).clamp(0.0, 1.0);
+                value += 45.0 * across * along;
+                for (side, lung) in lungs.iter().enumerate() {
+                    let (r, angle) = lung.polar(u, v);
+                    if r >= 1.0 {
+                        continue;
+                    }
+                    let edge = ((1.0 - r) / 0.08).clamp(0.0, 1.0);
+                    let mut lung_value = lung_level;
+                    let mut collapsed = false;
+                    for (k, l) in lesions.iter().enumerate() {
+                        if l.lung != side {
+                            continue;
+                        }
+                        let centre = match (l.site, side) {
+                            (Site::Apical, 0) => -1.9,
+                            (Site::Apical, _) => -1.25,
+                            (Site::Lateral, 0) => std::f32::consts::PI,
+                            (Site::Lateral, _) => 0.0,
+                        };
+                        if angle_distance(angle, centre) > l.spread {
+                            continue;
+                        }
+                        let inner = 1.0 - l.depth;
+                        if r > inner {
+                            collapsed = true;
+                            masks[k][[y, x]] = 1;
+                        } else if r > inner - 0.018 {
+                            lung_value += 45.0; // visceral pleural line
+                        }
+                    }
+                    if collapsed {
+                        lung_value -= 22.0; // no lung markings beyond the pleural line
+                    } else {
+                        let t: f32 = texture
+                            .iter()
+                            .map(|&(fx, fy, ph, a)| a * (fx * u + fy * v + ph).sin())
+                            .sum();
+                        let mut markings = 0.0f32;
+                        for vs in vessels.iter().filter(|vs| (vs.a.0 < 0.5) == (side == 0)) {
+                            let d = segment_distance((u, v), vs);
+                            if d < vs.width {
+                                markings = markings.max(22.0 * (1.0 - d / vs.width));
+                            }
+                        }
+                        lung_value += t + markings;
+                    }
+                    value = value * (1.0 - edge) + lung_value * edge;
+                }
+                let (rh, _) = heart.polar(u, v);
+                if rh < 1.0 {
+                    value = value.max(150.0 + 20.0 * (1.0 - rh));
+                }
+                for &(side, v0, sag) in &ribs {
+                    let lung = &lungs[side];
+                    let du = (u - lung.cx) / lung.rx;
+                    if du.abs() > 1.3 {
+                        continue;
+                    }
+                    let centre =
+                        v0 + sag * du * du + if side == 0 { -0.02 * du } else { 0.02 * du };
+                    if (v - centre).abs() < 0.011 {
+                        value += 22.0;
+                    }
+                }
+            }
+            image[[y, x]] = value;
+        }
+    }
+    // exposure and noise
+    let mut out = Array2::<u8>::zeros((size, size));
+    for ((y, x), v) in image.indexed_iter() {
+        let (a, b): (f32, f32) = (
+            rng.random_range(f32::EPSILON..1.0),
+            rng.random_range(0.0..1.0),
+        );
+        let gauss = (-2.0 * a.ln()).sqrt() * (std::f32::consts::TAU * b).cos();
+        let exposed = 255.0 * ((v * gain + offset).clamp(0.0, 255.0) / 255.0).powf(gamma);
+        out[[y, x]] = (exposed + noise_sigma * gauss).round().clamp(0.0, 255.0) as u8;
+    }
+    (out, masks)
+}
+
+/// Seeded generator for case `index` of a set seeded with `seed`: the same pair always draws
+/// the same case, whatever else is generated.
+pub(crate) fn case_rng(seed: u64, index: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(index as u64);
+    rng
+}
