@@ -274,7 +274,8 @@ impl Optimizer {
     }
 
     /// The state to checkpoint: `step`, `lr` and the moment tensors keyed
-    /// `<param>.exp_avg` / `.exp_avg_sq` / `.momentum_buffer` (CPU copies).
+    /// `<param>.exp_avg` / `.exp_avg_sq` / `.momentum_buffer`, as CPU copies (later steps do
+    /// not change them).
     pub fn state(&self) -> (OptimizerState, Vec<(String, Tensor)>) {
         let mut tensors = Vec::new();
         for ((name, _), slot) in self.params.iter().zip(&self.slots) {
@@ -284,7 +285,11 @@ impl Optimizer {
                 ("momentum_buffer", &slot.momentum),
             ] {
                 if let Some(t) = t {
-                    tensors.push((format!("{name}.{suffix}"), t.to_device(tch::Device::Cpu)));
+                    let copy = match t.device() {
+                        tch::Device::Cpu => t.copy(),
+                        _ => t.to_device(tch::Device::Cpu),
+                    };
+                    tensors.push((format!("{name}.{suffix}"), copy));
                 }
             }
         }
