@@ -61,6 +61,7 @@ pub(crate) struct ClassificationHead {
     linear: nn::Linear,
     pooling: Pooling,
     dropout: f64,
+    input: ClassifierInput,
 }
 
 impl ClassificationHead {
@@ -74,7 +75,13 @@ impl ClassificationHead {
             linear: nn::linear(&p / "3", features, opts.classes, Default::default()),
             pooling: opts.pooling,
             dropout: opts.dropout,
+            input: opts.input,
         }
+    }
+
+    /// Which features it reads.
+    pub(crate) fn input(&self) -> ClassifierInput {
+        self.input
     }
 
     /// `(N, C, H, W)` -> `(N, classes)` logits.

@@ -69,14 +69,12 @@ impl Summary {
         }
         let input = vec![1, config.in_channels(), height, width];
         let x = Tensor::zeros(input.as_slice(), (Kind::Float, Device::Cpu));
-        let out = tch::no_grad(|| model.forward_t(&x, false))?;
-        let features = match model.unet() {
-            Some(u) => tch::no_grad(|| u.encoder().forward_t(&x, false))
-                .iter()
-                .map(|f| f.size())
-                .collect(),
-            None => Vec::new(),
+        let (features, out) = match model.unet() {
+            // one pass gives both the feature shapes and the outputs
+            Some(u) => tch::no_grad(|| u.forward_with_features(&x, false))?,
+            None => (Vec::new(), tch::no_grad(|| model.forward_t(&x, false))?),
         };
+        let features = features.iter().map(|f| f.size()).collect();
         Ok(Self {
             config: config.clone(),
             rows: blocks

@@ -224,15 +224,25 @@ impl Unet {
     /// `train` selects batch statistics and dropout. Errors on a wrong shape, and on H or W not
     /// a multiple of 32 unless `pad_input` is set.
     pub fn forward_t(&self, xs: &Tensor, train: bool) -> Result<UnetOutput> {
+        self.forward_with_features(xs, train).map(|(_, out)| out)
+    }
+
+    /// [`Unet::forward_t`] that also returns the encoder's feature maps (of the padded input
+    /// when `pad_input` padded it).
+    pub(crate) fn forward_with_features(
+        &self,
+        xs: &Tensor,
+        train: bool,
+    ) -> Result<(Vec<Tensor>, UnetOutput)> {
         let stride = self.config.encoder.output_stride();
         let (xs, padding) = prepare(xs, self.config.in_channels, stride, self.config.pad_input)?;
         let features = self.encoder.forward_t(&xs, train);
         let deepest = &features[features.len() - 1];
         let center = self.decoder.center_t(deepest, train);
         let labels = self.classifier.as_ref().map(|c| {
-            let source = match self.config.classifier.as_ref().map(|o| o.input) {
-                Some(ClassifierInput::Center) => &center,
-                _ => deepest,
+            let source = match c.input() {
+                ClassifierInput::Center => &center,
+                ClassifierInput::Encoder => deepest,
             };
             c.forward_t(source, train)
         });
@@ -240,6 +250,6 @@ impl Unet {
             .decoder
             .forward_t(&features, center.shallow_clone(), train);
         let logits = crop(self.head.forward(&decoded), padding);
-        Ok(UnetOutput { logits, labels })
+        Ok((features, UnetOutput { logits, labels }))
     }
 }

@@ -357,8 +357,17 @@ pub struct OptimizerState {
     pub step: u64,
 }
 
-fn zeros_like(p: &Tensor) -> Tensor {
-    Tensor::zeros_like(p)
+/// Weight decay as PyTorch applies it: L2 (`grad + wd * param`, returned) or decoupled
+/// (`param *= 1 - lr * wd`, AdamW-style, gradient returned unchanged).
+fn decay(p: &mut Tensor, g: &Tensor, lr: f64, weight_decay: f64, decoupled: bool) -> Tensor {
+    if weight_decay == 0.0 {
+        g.shallow_clone()
+    } else if decoupled {
+        let _ = p.g_mul_scalar_(1.0 - lr * weight_decay);
+        g.shallow_clone()
+    } else {
+        g + &*p * weight_decay
+    }
 }
 
 fn update(
@@ -388,11 +397,7 @@ fn update(
             weight_decay,
             ..
         } => {
-            let mut g = if weight_decay != 0.0 {
-                g + &*p * weight_decay
-            } else {
-                g.shallow_clone()
-            };
+            let mut g = decay(p, g, lr, weight_decay, false);
             if momentum != 0.0 {
                 let buf = match slot.momentum.take() {
                     None => g.copy(),
@@ -419,14 +424,7 @@ fn update(
             ..
         } => {
             let [b1, b2] = betas;
-            let g = if weight_decay != 0.0 && !decoupled_weight_decay {
-                g + &*p * weight_decay
-            } else {
-                g.shallow_clone()
-            };
-            if weight_decay != 0.0 && decoupled_weight_decay {
-                let _ = p.g_mul_scalar_(1.0 - lr * weight_decay);
-            }
+            let g = decay(p, g, lr, weight_decay, decoupled_weight_decay);
             let (m, v) = moments(slot, p, &g, b1, b2);
             let bc1 = 1.0 - b1.powf(step);
             let bc2 = 1.0 - b2.powf(step);
@@ -450,8 +448,11 @@ fn update(
 
 /// Updates and returns the first and second moments (`lerp` and `mul + addcmul` as PyTorch).
 fn moments(slot: &mut Slot, p: &Tensor, g: &Tensor, b1: f64, b2: f64) -> (Tensor, Tensor) {
-    let mut m = slot.exp_avg.take().unwrap_or_else(|| zeros_like(p));
-    let mut v = slot.exp_avg_sq.take().unwrap_or_else(|| zeros_like(p));
+    let mut m = slot.exp_avg.take().unwrap_or_else(|| Tensor::zeros_like(p));
+    let mut v = slot
+        .exp_avg_sq
+        .take()
+        .unwrap_or_else(|| Tensor::zeros_like(p));
     let _ = m.lerp_(g, 1.0 - b1);
     let _ = v.g_mul_scalar_(b2);
     let _ = v.g_add_(&(g * g * (1.0 - b2)));
@@ -472,14 +473,7 @@ fn adam(
     g: &Tensor,
     slot: &mut Slot,
 ) {
-    let g = if weight_decay != 0.0 && !decoupled {
-        g + &*p * weight_decay
-    } else {
-        g.shallow_clone()
-    };
-    if weight_decay != 0.0 && decoupled {
-        let _ = p.g_mul_scalar_(1.0 - lr * weight_decay);
-    }
+    let g = decay(p, g, lr, weight_decay, decoupled);
     let (m, v) = moments(slot, p, &g, b1, b2);
     let bc1 = 1.0 - b1.powf(step);
     let bc2 = 1.0 - b2.powf(step);

@@ -102,7 +102,8 @@ pub(crate) fn radiograph(
         ry: 0.11 + j(rng, 0.015),
     };
     let (tissue, lung_level) = (115.0 + j(rng, 15.0), 45.0 + j(rng, 10.0));
-    let mut vessels = Vec::new();
+    // vessels radiating from each hilum, kept per lung
+    let mut vessels: [Vec<Vessel>; 2] = [Vec::new(), Vec::new()];
     for (side, lung) in lungs.iter().enumerate() {
         let hilum = (
             if side == 0 {
@@ -119,7 +120,7 @@ pub(crate) fn radiograph(
                 hilum.0 + angle.cos() * lung.rx * reach,
                 hilum.1 + angle.sin() * lung.ry * reach,
             );
-            vessels.push(Vessel {
+            vessels[side].push(Vessel {
                 a: hilum,
                 b,
                 width: rng.random_range(0.002..0.006),
@@ -127,10 +128,13 @@ pub(crate) fn radiograph(
         }
     }
     // ribs: arcs sagging towards the sides, one set per lung
-    let ribs: Vec<(usize, f32, f32)> = (0..2)
-        .flat_map(|side| (0..9).map(move |i| (side, 0.2 + i as f32 * 0.062, 0.0)))
-        .map(|(side, v0, _)| (side, v0 + j(rng, 0.008), 0.05 + j(rng, 0.015)))
-        .collect();
+    let mut ribs: Vec<(usize, f32, f32)> = Vec::with_capacity(18);
+    for side in 0..2 {
+        for i in 0..9 {
+            let v0 = 0.2 + i as f32 * 0.062 + j(rng, 0.008);
+            ribs.push((side, v0, 0.05 + j(rng, 0.015)));
+        }
+    }
     let texture: Vec<(f32, f32, f32, f32)> = (0..6)
         .map(|_| {
             (
@@ -198,7 +202,7 @@ pub(crate) fn radiograph(
                             .map(|&(fx, fy, ph, a)| a * (fx * u + fy * v + ph).sin())
                             .sum();
                         let mut markings = 0.0f32;
-                        for vs in vessels.iter().filter(|vs| (vs.a.0 < 0.5) == (side == 0)) {
+                        for vs in &vessels[side] {
                             let d = segment_distance((u, v), vs);
                             if d < vs.width {
                                 markings = markings.max(22.0 * (1.0 - d / vs.width));

@@ -43,30 +43,20 @@ fn chain(units: &[Unit], xs: &Tensor, train: bool) -> Tensor {
     x
 }
 
+/// An Inception block: parallel branches concatenated on channels.
 #[allow(clippy::large_enum_variant)] // built once per model
 #[derive(Debug)]
 enum Mixed {
-    A {
+    /// InceptionA / InceptionC: a 1x1 branch, two convolution chains and a pooled 1x1 branch.
+    Pooled {
         b1: Unit,
-        b5: [Unit; 2],
-        b3: [Unit; 3],
+        chains: [Vec<Unit>; 2],
         pool: Unit,
     },
-    B {
-        b3: Unit,
-        b3dbl: [Unit; 3],
-    },
-    C {
-        b1: Unit,
-        b7: [Unit; 3],
-        b7dbl: [Unit; 5],
-        pool: Unit,
-    },
-    D {
-        b3: [Unit; 2],
-        b7x3: [Unit; 4],
-    },
-    E {
+    /// InceptionB / InceptionD (grid reduction): two strided chains and a max-pool.
+    Reduction { chains: [Vec<Unit>; 2] },
+    /// InceptionE: branches that split into 1x3 and 3x1 halves.
+    Expanded {
         b1: Unit,
         b3_1: Unit,
         b3_2: [Unit; 2],
@@ -78,69 +68,77 @@ enum Mixed {
 
 impl Mixed {
     fn a(p: Path<'_>, cin: i64, pool: i64) -> Self {
-        Mixed::A {
+        Mixed::Pooled {
             b1: sq(&p, "branch1x1", cin, 64, 1, 1, 0),
-            b5: [
-                sq(&p, "branch5x5_1", cin, 48, 1, 1, 0),
-                sq(&p, "branch5x5_2", 48, 64, 5, 1, 2),
-            ],
-            b3: [
-                sq(&p, "branch3x3dbl_1", cin, 64, 1, 1, 0),
-                sq(&p, "branch3x3dbl_2", 64, 96, 3, 1, 1),
-                sq(&p, "branch3x3dbl_3", 96, 96, 3, 1, 1),
+            chains: [
+                vec![
+                    sq(&p, "branch5x5_1", cin, 48, 1, 1, 0),
+                    sq(&p, "branch5x5_2", 48, 64, 5, 1, 2),
+                ],
+                vec![
+                    sq(&p, "branch3x3dbl_1", cin, 64, 1, 1, 0),
+                    sq(&p, "branch3x3dbl_2", 64, 96, 3, 1, 1),
+                    sq(&p, "branch3x3dbl_3", 96, 96, 3, 1, 1),
+                ],
             ],
             pool: sq(&p, "branch_pool", cin, pool, 1, 1, 0),
         }
     }
 
     fn b(p: Path<'_>, cin: i64) -> Self {
-        Mixed::B {
-            b3: sq(&p, "branch3x3", cin, 384, 3, 2, 0),
-            b3dbl: [
-                sq(&p, "branch3x3dbl_1", cin, 64, 1, 1, 0),
-                sq(&p, "branch3x3dbl_2", 64, 96, 3, 1, 1),
-                sq(&p, "branch3x3dbl_3", 96, 96, 3, 2, 0),
+        Mixed::Reduction {
+            chains: [
+                vec![sq(&p, "branch3x3", cin, 384, 3, 2, 0)],
+                vec![
+                    sq(&p, "branch3x3dbl_1", cin, 64, 1, 1, 0),
+                    sq(&p, "branch3x3dbl_2", 64, 96, 3, 1, 1),
+                    sq(&p, "branch3x3dbl_3", 96, 96, 3, 2, 0),
+                ],
             ],
         }
     }
 
     fn c(p: Path<'_>, cin: i64, c7: i64) -> Self {
         let (row, col) = (([1, 7], [0, 3]), ([7, 1], [3, 0]));
-        Mixed::C {
+        Mixed::Pooled {
             b1: sq(&p, "branch1x1", cin, 192, 1, 1, 0),
-            b7: [
-                sq(&p, "branch7x7_1", cin, c7, 1, 1, 0),
-                unit(&p, "branch7x7_2", c7, c7, row.0, 1, row.1),
-                unit(&p, "branch7x7_3", c7, 192, col.0, 1, col.1),
-            ],
-            b7dbl: [
-                sq(&p, "branch7x7dbl_1", cin, c7, 1, 1, 0),
-                unit(&p, "branch7x7dbl_2", c7, c7, col.0, 1, col.1),
-                unit(&p, "branch7x7dbl_3", c7, c7, row.0, 1, row.1),
-                unit(&p, "branch7x7dbl_4", c7, c7, col.0, 1, col.1),
-                unit(&p, "branch7x7dbl_5", c7, 192, row.0, 1, row.1),
+            chains: [
+                vec![
+                    sq(&p, "branch7x7_1", cin, c7, 1, 1, 0),
+                    unit(&p, "branch7x7_2", c7, c7, row.0, 1, row.1),
+                    unit(&p, "branch7x7_3", c7, 192, col.0, 1, col.1),
+                ],
+                vec![
+                    sq(&p, "branch7x7dbl_1", cin, c7, 1, 1, 0),
+                    unit(&p, "branch7x7dbl_2", c7, c7, col.0, 1, col.1),
+                    unit(&p, "branch7x7dbl_3", c7, c7, row.0, 1, row.1),
+                    unit(&p, "branch7x7dbl_4", c7, c7, col.0, 1, col.1),
+                    unit(&p, "branch7x7dbl_5", c7, 192, row.0, 1, row.1),
+                ],
             ],
             pool: sq(&p, "branch_pool", cin, 192, 1, 1, 0),
         }
     }
 
     fn d(p: Path<'_>, cin: i64) -> Self {
-        Mixed::D {
-            b3: [
-                sq(&p, "branch3x3_1", cin, 192, 1, 1, 0),
-                sq(&p, "branch3x3_2", 192, 320, 3, 2, 0),
-            ],
-            b7x3: [
-                sq(&p, "branch7x7x3_1", cin, 192, 1, 1, 0),
-                unit(&p, "branch7x7x3_2", 192, 192, [1, 7], 1, [0, 3]),
-                unit(&p, "branch7x7x3_3", 192, 192, [7, 1], 1, [3, 0]),
-                sq(&p, "branch7x7x3_4", 192, 192, 3, 2, 0),
+        Mixed::Reduction {
+            chains: [
+                vec![
+                    sq(&p, "branch3x3_1", cin, 192, 1, 1, 0),
+                    sq(&p, "branch3x3_2", 192, 320, 3, 2, 0),
+                ],
+                vec![
+                    sq(&p, "branch7x7x3_1", cin, 192, 1, 1, 0),
+                    unit(&p, "branch7x7x3_2", 192, 192, [1, 7], 1, [0, 3]),
+                    unit(&p, "branch7x7x3_3", 192, 192, [7, 1], 1, [3, 0]),
+                    sq(&p, "branch7x7x3_4", 192, 192, 3, 2, 0),
+                ],
             ],
         }
     }
 
     fn e(p: Path<'_>, cin: i64) -> Self {
-        Mixed::E {
+        Mixed::Expanded {
             b1: sq(&p, "branch1x1", cin, 320, 1, 1, 0),
             b3_1: sq(&p, "branch3x3_1", cin, 384, 1, 1, 0),
             b3_2: [
@@ -161,38 +159,18 @@ impl Mixed {
 
     fn forward_t(&self, x: &Tensor, t: bool) -> Tensor {
         let parts = match self {
-            Mixed::A { b1, b5, b3, pool } => vec![
+            Mixed::Pooled { b1, chains, pool } => vec![
                 b1.forward_t(x, t),
-                chain(b5, x, t),
-                chain(b3, x, t),
+                chain(&chains[0], x, t),
+                chain(&chains[1], x, t),
                 pool.forward_t(&avg_pool(x, 3, 1, 1), t),
             ],
-            Mixed::B { b3, b3dbl } => {
-                vec![
-                    b3.forward_t(x, t),
-                    chain(b3dbl, x, t),
-                    max_pool(x, 3, 2, 0, false),
-                ]
-            }
-            Mixed::C {
-                b1,
-                b7,
-                b7dbl,
-                pool,
-            } => vec![
-                b1.forward_t(x, t),
-                chain(b7, x, t),
-                chain(b7dbl, x, t),
-                pool.forward_t(&avg_pool(x, 3, 1, 1), t),
+            Mixed::Reduction { chains } => vec![
+                chain(&chains[0], x, t),
+                chain(&chains[1], x, t),
+                max_pool(x, 3, 2, 0, false),
             ],
-            Mixed::D { b3, b7x3 } => {
-                vec![
-                    chain(b3, x, t),
-                    chain(b7x3, x, t),
-                    max_pool(x, 3, 2, 0, false),
-                ]
-            }
-            Mixed::E {
+            Mixed::Expanded {
                 b1,
                 b3_1,
                 b3_2,
