@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The main job: builds `ptx` and runs it on the real samples in ../shared/data, writing
-# everything to out/demo. Set-up is idempotent.
+# The main job: builds `ptx`, runs `ptx demo` (synthetic SIIM-like data -> two-stage training
+# on the CPU -> thresholds -> prediction -> evaluation, into out/demo/synthetic), then the
+# inspection commands on the real samples in ../shared/data, writing everything to out/demo.
+# Set-up is idempotent.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -13,6 +15,7 @@ rm -rf "$out" && mkdir -p "$out/png"
 step() { printf '\n$ %s\n' "$*" | sed "s|$root/||g; s|$data|../shared/data|g"; "$@"; }
 
 step "$ptx" --version
+step "$ptx" demo --out "$out/synthetic"
 step "$ptx" info "$data"/siim/dicom/*.dcm "$data/siim/dicom-variants/torchxrayvision_Fake_MONOHR1.dcm"
 for f in "$data"/siim/dicom/*.dcm "$data/siim/dicom-variants/torchxrayvision_Fake_MONOHR1.dcm"; do
     name=$(basename "$f" .dcm)

@@ -46,6 +46,14 @@ enum Command {
     Model(commands::model::Args),
     /// Write a synthetic SIIM-like dataset (DICOMs in the challenge's layout + train-rle.csv).
     Synth(commands::synth::Args),
+    /// Train a model from a TOML experiment, or the two-stage system from two (--stage2).
+    Train(commands::train::Args),
+    /// Predict masks for DICOM/PNG files into a submission CSV, with overlays and a report.
+    Predict(commands::predict::Args),
+    /// The learning-rate range test of an experiment: loss against rate, and a suggestion.
+    LrFind(commands::lr_find::Args),
+    /// Synthetic data -> two-stage training -> thresholds -> prediction -> evaluation.
+    Demo(commands::demo::Args),
 }
 
 fn version() -> String {
@@ -84,6 +92,10 @@ fn main() -> ExitCode {
         Command::Forward(a) => commands::forward::run(a),
         Command::Model(a) => commands::model::run(a),
         Command::Synth(a) => commands::synth::run(a),
+        Command::Train(a) => commands::train::run(a),
+        Command::Predict(a) => commands::predict::run(a),
+        Command::LrFind(a) => commands::lr_find::run(a),
+        Command::Demo(a) => commands::demo::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -21,7 +21,9 @@
 //!   parameter names, each paper's list a [`Preset`];
 //! - [`Pipeline`] (resize, augment, channels, normalise one sample) and [`Loader`] (samples of a
 //!   [`Source`] into `f32` NCHW [`Batch`]es on worker threads, bounded prefetch, the same
-//!   batches whatever the thread count).
+//!   batches whatever the thread count);
+//! - [`overlay`], [`overlay_tile`], [`montage`]: masks tinted over images (truth green,
+//!   prediction red) for people to look at.
 //!
 //! Images are `ndarray` arrays: `(height, width)` grey images, `(channels, height, width)`
 //! stacks, as `ptx-io` decodes them. Bad input is an [`Error`], never a panic.
@@ -50,6 +52,7 @@ mod pipeline;
 mod pixel;
 mod resize;
 mod sampling;
+mod visual;
 mod warp;
 
 pub use augment::{Augment, Preset};
@@ -65,4 +68,5 @@ pub use pipeline::Pipeline;
 pub use pixel::Pixel;
 pub use resize::{resize, resize_input, Interpolation};
 pub use sampling::{oversample_positives, undersample_negatives, PositiveShare, WeightedSampler};
+pub use visual::{montage, overlay, overlay_tile};
 pub use warp::BorderMode;

@@ -1,8 +1,30 @@
 //! The training machinery shared by the `ptx` command and the paper examples, on libtorch
-//! through `tch`: optimizers with checkpointable state (Adam, AdamW, SGD, RAdam, equal to
-//! PyTorch's step by step), per-epoch learning-rate schedules (cosine, warm restarts,
-//! reduce-on-plateau, linear warm-up, equal to PyTorch's schedulers), early stopping,
-//! keep-best-k bookkeeping and the learning-rate range test.
+//! through `tch`:
+//!
+//! - [`Experiment`]: a run's configuration in TOML (data, input, model, loss, optimizer,
+//!   schedule, training options), unknown keys rejected by name;
+//! - [`Trainer`]: the loop over a [`ptx_preproc::Loader`] of a [`SampleSource`] (SIIM DICOM
+//!   trees with `train-rle.csv`, or PNG images and masks; corrupt files skipped and counted, or
+//!   an error), stratified folds, freezing phases, gradient clipping, early stopping,
+//!   keep-best-k checkpoints, [stochastic weight averaging](run::swa) with batch-norm
+//!   statistics recomputed, atomic checkpoints with optimizer / scheduler / epoch state and
+//!   exact resume, a stop on a non-finite loss, CSV / JSON-lines logs, learning-curve and
+//!   validation-montage PNGs, progress bars;
+//! - [`Ensemble`] / [`predict`]: probabilities averaged over checkpoints or folds, with
+//!   horizontal-flip test-time augmentation;
+//! - [`CrossValidation`]: stratified k-fold runs, out-of-fold maps saved, post-processing
+//!   searched on them, the fold models written as one ensemble system;
+//! - [`TwoStageRecipe`]: a classifier with the multi-task segmentation branch (threshold for
+//!   F2), a segmenter on positive images, the post-processing searched on validation, saved as
+//!   a [`System`];
+//! - optimizers with checkpointable state (Adam, AdamW, SGD, RAdam, equal to PyTorch's step by
+//!   step), per-epoch schedules (cosine, warm restarts, reduce-on-plateau, linear warm-up,
+//!   equal to PyTorch's), early stopping, keep-best-k, the learning-rate range test.
+//!
+//! Determinism: on the CPU a run is a function of its experiment (seed included) and the
+//! thread count; a resumed run equals an uninterrupted one bit for bit. libtorch's random
+//! generator is global to the process, so two runs training at the same time in one process
+//! disturb each other's initialisation and dropout.
 //!
 //! ```
 //! use ptx_train::{Optimizer, OptimizerConfig, ScheduleConfig, ScheduleKind, Scheduler};
@@ -22,17 +44,40 @@
 //! # Ok::<(), ptx_train::Error>(())
 //! ```
 //!
-//! The training loop itself, cross-validation, SWA, TTA and the two-stage recipe are tracked in
-//! the project's issues and not implemented yet.
+//! A training run from a configuration (the data folder must exist):
+//!
+//! ```no_run
+//! use ptx_train::{Experiment, Resume, Trainer};
+//! let exp = Experiment::from_file("stage1.toml")?;
+//! let report = Trainer::new(exp, "runs/stage1", Resume::IfPresent)?.fit()?;
+//! println!("best epoch {:?} in {:?}", report.best, report.best_dir);
+//! # Ok::<(), ptx_train::Error>(())
+//! ```
 
+pub mod cv;
+pub mod data;
 mod error;
+pub mod experiment;
 mod lr_find;
 mod optim;
+pub mod predict;
+pub mod recipe;
+pub mod run;
 mod schedule;
 mod stopping;
+pub mod system;
 
+pub use cv::{CrossValidation, CvReport};
+pub use data::{Dataset, SampleSource};
 pub use error::{Error, Result};
+pub use experiment::{
+    DataConfig, DeviceChoice, EarlyStop, Experiment, InputConfig, LossConfig, Monitor, TrainOptions,
+};
 pub use lr_find::{LrPoint, LrRangeTest, LrSweep};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerState};
+pub use predict::{Ensemble, ImagePrediction};
+pub use recipe::{RecipeReport, TwoStageRecipe};
+pub use run::{FitReport, Resume, Trainer};
 pub use schedule::{ScheduleConfig, ScheduleKind, ScheduleState, Scheduler};
 pub use stopping::{EarlyStopping, Goal, KeepBest, Kept};
+pub use system::{System, SystemConfig, SystemPrediction};

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use ndarray::{Array2, Array3, Axis};
+use ndarray::{Array2, Axis};
 use ptx_io::image_file::{
     read_image_gray8, read_png_gray8, write_mask_png, write_png_gray8, write_png_rgb8,
 };
-use ptx_preproc::{resize, Augment, Interpolation, Preset};
+use ptx_preproc::{montage, overlay_tile, resize, Augment, Interpolation, Preset};
 
 use super::emit;
 use super::preprocess::{resize_image, SizeArg};
@@ -97,7 +97,12 @@ pub fn run(args: Args) -> Result<()> {
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the output folder", args.out.display()))?;
-    let mut tiles = vec![overlay(&image, &mask, args.tile)?];
+    let mut tiles = vec![overlay_tile(
+        image.view(),
+        None,
+        Some(mask.view()),
+        args.tile,
+    )?];
     for k in 0..args.count {
         let (aug, aug_mask) = augment.apply_seeded(
             image.view().insert_axis(Axis(0)),
@@ -111,9 +116,14 @@ pub fn run(args: Args) -> Result<()> {
             args.out.join(format!("aug_{k:03}_mask.png")),
             &aug_mask.view(),
         )?;
-        tiles.push(overlay(&aug, &aug_mask, args.tile)?);
+        tiles.push(overlay_tile(
+            aug.view(),
+            None,
+            Some(aug_mask.view()),
+            args.tile,
+        )?);
     }
-    let montage = montage(&tiles, args.tile);
+    let montage = montage(&tiles)?;
     let path = args.out.join("montage.png");
     write_png_rgb8(&path, &montage.view())?;
     emit(format!(
@@ -122,53 +132,4 @@ pub fn run(args: Args) -> Result<()> {
         args.count
     ));
     Ok(())
-}
-
-/// An RGB tile `(3, tile, tile)`: the image scaled to fit, mask pixels tinted red.
-fn overlay(image: &Array2<u8>, mask: &Array2<u8>, tile: usize) -> Result<Array3<u8>> {
-    let (h, w) = image.dim();
-    let scale = tile as f64 / h.max(w) as f64;
-    let size = (
-        ((h as f64 * scale).round() as usize).clamp(1, tile),
-        ((w as f64 * scale).round() as usize).clamp(1, tile),
-    );
-    let small = resize_image(image.view(), Some(size))?;
-    let small_mask = resize(mask.view(), size, Interpolation::Nearest)?;
-    let mut out = Array3::zeros((3, tile, tile));
-    let (oy, ox) = ((tile - size.0) / 2, (tile - size.1) / 2);
-    for ((y, x), &g) in small.indexed_iter() {
-        let red = small_mask[[y, x]] != 0;
-        let g = f32::from(g);
-        let rgb = if red {
-            [0.55 * g + 0.45 * 255.0, 0.55 * g, 0.55 * g]
-        } else {
-            [g, g, g]
-        };
-        for (c, v) in rgb.into_iter().enumerate() {
-            out[[c, oy + y, ox + x]] = v.round() as u8;
-        }
-    }
-    Ok(out)
-}
-
-/// Tiles in a near-square grid with 4-pixel dark grey gaps.
-fn montage(tiles: &[Array3<u8>], tile: usize) -> Array3<u8> {
-    let cols = (tiles.len() as f64).sqrt().ceil() as usize;
-    let rows = tiles.len().div_ceil(cols);
-    let gap = 4;
-    let (h, w) = (
-        rows * tile + (rows + 1) * gap,
-        cols * tile + (cols + 1) * gap,
-    );
-    let mut out = Array3::from_elem((3, h, w), 40u8);
-    for (k, t) in tiles.iter().enumerate() {
-        let (y0, x0) = (
-            gap + (k / cols) * (tile + gap),
-            gap + (k % cols) * (tile + gap),
-        );
-        for ((c, y, x), &v) in t.indexed_iter() {
-            out[[c, y0 + y, x0 + x]] = v;
-        }
-    }
-    out
 }

@@ -16,29 +16,29 @@ use super::RleArg;
 pub struct Args {
     /// Truth CSV; several rows of one image are united.
     #[arg(long)]
-    truth: PathBuf,
+    pub truth: PathBuf,
     /// Prediction CSV (a submission); several rows of one image are united too.
     #[arg(long)]
-    pred: PathBuf,
+    pub pred: PathBuf,
     /// Run-length form of the truth (and of the prediction unless --pred-rle is given).
     #[arg(long, value_enum, default_value_t = RleArg::Relative)]
-    rle: RleArg,
+    pub rle: RleArg,
     /// Run-length form of the prediction, when it differs from the truth's.
     #[arg(long, value_enum)]
-    pred_rle: Option<RleArg>,
+    pub pred_rle: Option<RleArg>,
     /// Image size in pixels, width then height.
     #[arg(long, num_args = 2, value_names = ["W", "H"], default_values_t = [1024, 1024])]
-    size: Vec<usize>,
+    pub size: Vec<usize>,
     /// Print the results as one JSON object.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
     /// Also write one CSV row of counts and scores per image.
     #[arg(long, value_name = "OUT.csv")]
-    per_image: Option<PathBuf>,
+    pub per_image: Option<PathBuf>,
     /// Score truth images missing from the prediction as empty predictions instead of
     /// failing.
     #[arg(long)]
-    missing_as_empty: bool,
+    pub missing_as_empty: bool,
 }
 
 /// What `--json` prints.

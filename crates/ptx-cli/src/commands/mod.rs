@@ -2,17 +2,21 @@
 
 pub mod augment;
 pub mod convert;
+pub mod demo;
 pub mod encode;
 pub mod evaluate;
 pub mod forward;
 pub mod index;
 pub mod info;
+pub mod lr_find;
 pub mod masks;
 pub mod measure;
 pub mod model;
 pub mod model_args;
+pub mod predict;
 pub mod preprocess;
 pub mod synth;
+pub mod train;
 
 use ptx_io::rle::RleForm;
 
