@@ -69,9 +69,8 @@ impl CrossValidation {
             let fold_dir = dir.join(format!("fold-{fold}"));
             let report = Trainer::new(e, &fold_dir, resume)?.fit()?;
             let best = report
-                .swa_dir
-                .clone()
-                .or_else(|| report.best_dir.clone())
+                .final_dir()
+                .map(Path::to_path_buf)
                 .ok_or_else(|| Error::Data(format!("fold {fold} kept no checkpoint")))?;
             let held_out = dataset.split(fold, true, exp.data.positives_only);
             let ensemble = Ensemble::load(std::slice::from_ref(&best), device, self.hflip)?;

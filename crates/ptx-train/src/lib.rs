@@ -50,7 +50,7 @@
 //! use ptx_train::{Experiment, Resume, Trainer};
 //! let exp = Experiment::from_file("stage1.toml")?;
 //! let report = Trainer::new(exp, "runs/stage1", Resume::IfPresent)?.fit()?;
-//! println!("best epoch {:?} in {:?}", report.best, report.best_dir);
+//! println!("best epoch {:?} in {:?}", report.best, report.best_dir());
 //! # Ok::<(), ptx_train::Error>(())
 //! ```
 

@@ -118,30 +118,29 @@ impl Ensemble {
     /// # Errors
     /// [`Error::Model`].
     pub fn forward(&self, images: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
-        let mut probs: Option<Tensor> = None;
-        let mut labels: Option<Option<Tensor>> = None;
-        for model in &self.models {
+        let (first, rest) = self
+            .models
+            .split_first()
+            .ok_or_else(|| Error::config("ensemble", "no model"))?;
+        let (mut probs, mut labels) = probabilities(first, images, self.hflip, self.autocast)?;
+        for model in rest {
             let (p, l) = probabilities(model, images, self.hflip, self.autocast)?;
-            probs = Some(match probs {
-                Some(acc) => acc + p,
-                None => p,
-            });
-            labels = Some(match (labels, l) {
-                (None, l) => l,
-                (Some(Some(acc)), Some(l)) => Some(acc + l),
-                (Some(_), _) => None,
-            });
+            probs += p;
+            labels = labels.zip(l).map(|(a, b)| a + b);
         }
         let k = self.models.len() as f64;
-        let probs = probs
-            .map(|p| p / k)
-            .unwrap_or_else(|| Tensor::zeros([0], (Kind::Float, Device::Cpu)));
-        Ok((probs, labels.flatten().map(|l| l / k)))
+        Ok((probs / k, labels.map(|l| l / k)))
     }
 }
 
 /// Samples left out because they failed to load: (source index, reason).
 pub type Skipped = Vec<(usize, String)>;
+
+/// Image scores `(N)` from one forward pass: the classifier head's probabilities when there
+/// are some, else each image's highest pixel probability of `probs` `(N, 1, H, W)`.
+pub(crate) fn image_scores(probs: &Tensor, labels: Option<Tensor>) -> Tensor {
+    labels.unwrap_or_else(|| probs.amax([1i64, 2, 3].as_slice(), false))
+}
 
 /// One image's prediction at the model's input size.
 #[derive(Debug, Clone)]

@@ -6,15 +6,15 @@
 use std::path::{Path, PathBuf};
 
 use ptx_metrics::{
-    best_threshold, grid_search, ClassMetric, SearchGrid, SearchPoint, ValidationImage,
+    best_threshold, grid_search, ClassMetric, PostProcess, SearchGrid, SearchPoint, ValidationImage,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::experiment::Experiment;
-use crate::predict::{predict_source, Ensemble};
+use crate::predict::ImagePrediction;
 use crate::run::{FitReport, Resume, Trainer};
-use crate::system::SystemConfig;
+use crate::system::{System, SystemConfig};
 use crate::{Error, Result};
 
 /// The two experiments and the search.
@@ -58,6 +58,21 @@ pub struct RecipeReport {
     pub validation_images: usize,
     /// The folder holding `system.json`.
     pub system_dir: PathBuf,
+}
+
+impl RecipeReport {
+    /// One line: the thresholds chosen and the validation numbers.
+    pub fn summary(&self) -> String {
+        format!(
+            "classifier threshold {:.4} (validation F2 {:.4}); pixel threshold {}, minimum area {}; validation mean Dice {:.4} on {} images",
+            self.classifier_threshold,
+            self.f2,
+            self.search.params.threshold,
+            self.search.params.min_component_area,
+            self.search.mean_dice,
+            self.validation_images
+        )
+    }
 }
 
 impl TwoStageRecipe {
@@ -106,46 +121,35 @@ impl TwoStageRecipe {
         eprintln!("stage 2: segmenter on positive images ({})", stage2.name);
         let fit2 = Trainer::new(stage2, dir.join("stage2"), resume)?.fit()?;
         let pick = |f: &FitReport, stage: &str| -> Result<PathBuf> {
-            f.swa_dir
-                .clone()
-                .or_else(|| f.best_dir.clone())
-                .ok_or_else(|| {
-                    Error::Data(format!(
-                        "{stage} kept no checkpoint (no finite validation number)"
-                    ))
-                })
+            f.final_dir().map(Path::to_path_buf).ok_or_else(|| {
+                Error::Data(format!(
+                    "{stage} kept no checkpoint (no finite validation number)"
+                ))
+            })
         };
         let (cls_dir, seg_dir) = (pick(&fit1, "stage 1")?, pick(&fit2, "stage 2")?);
         let device = self.stage1.train.device.device()?;
         let dataset = Dataset::open(&self.stage1.data, self.stage1.seed)?;
         let val = dataset.split(self.stage1.data.validation_fold, true, false);
-        let source = dataset.source(&val);
-        let pipeline = self.stage1.input.eval_pipeline();
-        let batch = self.stage1.train.batch_size;
-        let classifier = Ensemble::load(std::slice::from_ref(&cls_dir), device, self.hflip)?;
-        let segmenter = Ensemble::load(std::slice::from_ref(&seg_dir), device, self.hflip)?;
-        let (cls, _) = predict_source(
-            &classifier,
-            source.clone(),
-            pipeline.clone(),
-            batch,
-            threads,
-        )?;
-        let (seg, _) = predict_source(&segmenter, source, pipeline, batch, threads)?;
-        let scores: std::collections::HashMap<usize, f64> =
-            cls.iter().map(|p| (p.index, p.score())).collect();
-        let labels: Vec<bool> = seg
+        let mut config = SystemConfig {
+            classifier: vec![cls_dir],
+            segmenter: vec![seg_dir],
+            input: self.stage1.input.clone(),
+            hflip: self.hflip,
+            postprocess: PostProcess::default(),
+            batch_size: self.stage1.train.batch_size,
+        };
+        let system = System::new(config.clone(), device)?;
+        let (predictions, _) = system.probabilities(dataset.source(&val), threads)?;
+        let labels: Vec<bool> = predictions
             .iter()
             .map(|p| p.truth.iter().any(|&v| v != 0))
             .collect();
-        let image_scores: Vec<f64> = seg
+        let scores: Vec<f64> = predictions.iter().map(ImagePrediction::score).collect();
+        let (point, f2) = best_threshold(&labels, &scores, &[], ClassMetric::FBeta(2.0))?;
+        let images: Vec<ValidationImage<'_>> = predictions
             .iter()
-            .map(|p| scores.get(&p.index).copied().unwrap_or(0.0))
-            .collect();
-        let (point, f2) = best_threshold(&labels, &image_scores, &[], ClassMetric::FBeta(2.0))?;
-        let images: Vec<ValidationImage<'_>> = seg
-            .iter()
-            .zip(&image_scores)
+            .zip(&scores)
             .map(|(p, &s)| ValidationImage {
                 probability: p.probability.view(),
                 truth: p.truth.view(),
@@ -162,15 +166,10 @@ impl TwoStageRecipe {
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|_| p.to_path_buf())
         };
-        SystemConfig {
-            classifier: vec![relative(&cls_dir)],
-            segmenter: vec![relative(&seg_dir)],
-            input: self.stage1.input.clone(),
-            hflip: self.hflip,
-            postprocess: search.best.params,
-            batch_size: batch,
-        }
-        .write(dir)?;
+        config.classifier = config.classifier.iter().map(|p| relative(p)).collect();
+        config.segmenter = config.segmenter.iter().map(|p| relative(p)).collect();
+        config.postprocess = search.best.params;
+        config.write(dir)?;
         Ok(RecipeReport {
             stage1: fit1,
             stage2: fit2,

@@ -10,7 +10,7 @@ use tch::Device;
 
 use crate::data::SampleSource;
 use crate::experiment::{Experiment, InputConfig};
-use crate::predict::{predict_source, Ensemble, Skipped};
+use crate::predict::{image_scores, predict_with, Ensemble, ImagePrediction, Skipped};
 use crate::run::checkpoint::{read_state, RunDir};
 use crate::{Error, Result};
 
@@ -104,14 +104,22 @@ impl System {
             ));
         };
         let hflip = hflip.unwrap_or(config.hflip);
+        Self::new(SystemConfig { hflip, ..config }, device)
+    }
+
+    /// Loads the checkpoints a configuration names (paths as given) onto `device`.
+    ///
+    /// # Errors
+    /// [`Error::Model`] for checkpoints that do not load.
+    pub fn new(config: SystemConfig, device: Device) -> Result<Self> {
         let classifier = if config.classifier.is_empty() {
             None
         } else {
-            Some(Ensemble::load(&config.classifier, device, hflip)?)
+            Some(Ensemble::load(&config.classifier, device, config.hflip)?)
         };
-        let segmenter = Ensemble::load(&config.segmenter, device, hflip)?;
+        let segmenter = Ensemble::load(&config.segmenter, device, config.hflip)?;
         Ok(Self {
-            config: SystemConfig { hflip, ..config },
+            config,
             classifier,
             segmenter,
         })
@@ -119,7 +127,7 @@ impl System {
 
     fn from_run(dir: &Path) -> Result<SystemConfig> {
         let exp = Experiment::from_file(dir.join("experiment.toml"))?;
-        let run = RunDir::create(dir)?;
+        let run = RunDir::open(dir);
         let latest = run
             .latest()?
             .ok_or_else(|| Error::checkpoint(dir, "the run has no checkpoint yet"))?;
@@ -153,8 +161,41 @@ impl System {
         self.config.postprocess = postprocess;
     }
 
-    /// Predicts every image of `source` (its masks are ignored). Images that fail to load are
-    /// returned in the second list (index, reason).
+    /// Probability maps and image scores of every image of `source`, in one loader pass:
+    /// the segmenter's probabilities, and as [`ImagePrediction::classifier`] the classifier's
+    /// score (its head's probability, else its highest pixel probability) or, without a
+    /// classifier, the segmenter's head when it has one. Truths are the source's masks.
+    ///
+    /// # Errors
+    /// [`Error::Preproc`], [`Error::Model`].
+    pub fn probabilities(
+        &self,
+        source: SampleSource,
+        threads: usize,
+    ) -> Result<(Vec<ImagePrediction>, Skipped)> {
+        predict_with(
+            source,
+            self.config.input.eval_pipeline(),
+            self.config.batch_size.max(1),
+            threads,
+            self.segmenter.device(),
+            |x, _| {
+                let (probs, labels) = self.segmenter.forward(x)?;
+                let scores = match &self.classifier {
+                    Some(classifier) => {
+                        let (p, l) = classifier.forward(x)?;
+                        Some(image_scores(&p, l))
+                    }
+                    None => labels,
+                };
+                Ok((probs, scores))
+            },
+        )
+    }
+
+    /// Predicts every image of `source` (its masks are ignored): [`System::probabilities`]
+    /// through the post-processing. Images that fail to load are returned in the second list
+    /// (index, reason).
     ///
     /// # Errors
     /// [`Error::Preproc`], [`Error::Model`], [`Error::Metrics`].
@@ -163,28 +204,10 @@ impl System {
         source: SampleSource,
         threads: usize,
     ) -> Result<(Vec<SystemPrediction>, Skipped)> {
-        let pipeline = self.config.input.eval_pipeline();
-        let batch = self.config.batch_size.max(1);
-        let (seg, skipped) = predict_source(
-            &self.segmenter,
-            source.clone(),
-            pipeline.clone(),
-            batch,
-            threads,
-        )?;
-        let scores: Vec<f64> = match &self.classifier {
-            Some(classifier) => {
-                let (cls, _) = predict_source(classifier, source, pipeline, batch, threads)?;
-                let by_index: std::collections::HashMap<usize, f64> =
-                    cls.iter().map(|p| (p.index, p.score())).collect();
-                seg.iter()
-                    .map(|p| by_index.get(&p.index).copied().unwrap_or(0.0))
-                    .collect()
-            }
-            None => seg.iter().map(|p| p.score()).collect(),
-        };
-        let mut out = Vec::with_capacity(seg.len());
-        for (p, score) in seg.into_iter().zip(scores) {
+        let (predictions, skipped) = self.probabilities(source, threads)?;
+        let mut out = Vec::with_capacity(predictions.len());
+        for p in predictions {
+            let score = p.score();
             let mask = self
                 .config
                 .postprocess

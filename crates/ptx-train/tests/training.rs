@@ -117,7 +117,7 @@ fn run_writes_logs_checkpoints_and_pictures() {
     assert!(names.iter().all(|n| !n.starts_with(".tmp")), "{names:?}");
     assert_eq!(report.kept_dirs.len(), 2);
     // A checkpoint loads as a model.
-    Model::load(report.best_dir.as_ref().unwrap(), Device::Cpu).unwrap();
+    Model::load(report.best_dir().unwrap(), Device::Cpu).unwrap();
     // Running again without resume is refused; with resume there is nothing left to do.
     let err = Trainer::new(experiment(&data, "keep_best = 2"), &run, Resume::Never)
         .err()

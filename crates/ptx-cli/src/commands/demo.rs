@@ -48,10 +48,25 @@ pub struct Args {
     pub threads: usize,
 }
 
-/// The stage-1 experiment: a small U-Net with a classifier head, multi-task loss.
-fn stage1_toml(a: &Args) -> String {
+/// The experiment of stage 1 (`classifier`: a small U-Net with a classifier head and the
+/// multi-task loss) or stage 2 (the same network without the head, on positive images).
+fn stage_toml(a: &Args, classifier: bool) -> String {
+    let (name, epochs, batch, monitor) = if classifier {
+        ("demo-stage1-classifier", a.epochs1, 8, "val_f2")
+    } else {
+        ("demo-stage2-segmenter", a.epochs2, 4, "val_dice")
+    };
+    let (positives, head, loss) = if classifier {
+        (
+            "",
+            "classifier = { pooling = \"avg\", dropout = 0.2 }\n",
+            "\n[loss]\nclassification_weight = 1.0\n",
+        )
+    } else {
+        ("positives_only = true\n", "", "")
+    };
     format!(
-        r#"name = "demo-stage1-classifier"
+        r#"name = "{name}"
 seed = {seed}
 
 [data]
@@ -59,7 +74,7 @@ images = "data/train/dicom-images-train"
 annotations = "data/train/train-rle.csv"
 folds = 5
 validation_fold = 0
-
+{positives}
 [input]
 size = [{input}, {input}]
 preset = "viel"
@@ -68,11 +83,7 @@ preset = "viel"
 arch = "unet"
 encoder = "resnet18"
 decoder = {{ channels = [128, 64, 32, 16, 8] }}
-classifier = {{ pooling = "avg", dropout = 0.2 }}
-
-[loss]
-classification_weight = 1.0
-
+{head}{loss}
 [optimizer]
 kind = "adam"
 lr = 1e-3
@@ -84,60 +95,14 @@ eta_min = 1e-5
 
 [train]
 epochs = {epochs}
-batch_size = 8
+batch_size = {batch}
 device = "cpu"
-monitor = "val_f2"
+monitor = "{monitor}"
 keep_best = 1
 montage = 16
 "#,
         seed = a.seed,
         input = a.input,
-        epochs = a.epochs1
-    )
-}
-
-/// The stage-2 experiment: the same network trained on positive images only.
-fn stage2_toml(a: &Args) -> String {
-    format!(
-        r#"name = "demo-stage2-segmenter"
-seed = {seed}
-
-[data]
-images = "data/train/dicom-images-train"
-annotations = "data/train/train-rle.csv"
-folds = 5
-validation_fold = 0
-positives_only = true
-
-[input]
-size = [{input}, {input}]
-preset = "viel"
-
-[model]
-arch = "unet"
-encoder = "resnet18"
-decoder = {{ channels = [128, 64, 32, 16, 8] }}
-
-[optimizer]
-kind = "adam"
-lr = 1e-3
-
-[schedule]
-kind = "cosine"
-epochs = {epochs}
-eta_min = 1e-5
-
-[train]
-epochs = {epochs}
-batch_size = 4
-device = "cpu"
-monitor = "val_dice"
-keep_best = 1
-montage = 16
-"#,
-        seed = a.seed,
-        input = a.input,
-        epochs = a.epochs2
     )
 }
 
@@ -195,8 +160,8 @@ pub fn run(args: Args) -> Result<()> {
         share,
     )?;
     let (s1, s2) = (out.join("stage1.toml"), out.join("stage2.toml"));
-    std::fs::write(&s1, stage1_toml(&args))?;
-    std::fs::write(&s2, stage2_toml(&args))?;
+    std::fs::write(&s1, stage_toml(&args, true))?;
+    std::fs::write(&s2, stage_toml(&args, false))?;
     let recipe = TwoStageRecipe {
         stage1: Experiment::from_file(&s1)?,
         stage2: Experiment::from_file(&s2)?,
@@ -214,15 +179,7 @@ pub fn run(args: Args) -> Result<()> {
         args.threads,
     )?;
     let train_seconds = t0.elapsed().as_secs_f64();
-    emit(format!(
-        "validation: classifier threshold {:.3} (F2 {:.3}), pixel threshold {}, minimum area {} -> mean Dice {:.4} on {} images",
-        report.classifier_threshold,
-        report.f2,
-        report.search.params.threshold,
-        report.search.params.min_component_area,
-        report.search.mean_dice,
-        report.validation_images
-    ));
+    emit(format!("validation: {}", report.summary()));
     let submission = out.join("submission.csv");
     let line = predict::predict(&predict::Args {
         checkpoint: run_dir.clone(),

@@ -8,7 +8,7 @@ use ptx_models::{Model, ModelConfig, WeightSource};
 use tch::{Kind, Tensor};
 
 use super::emit;
-use super::model_args::{parse_device, ModelArgs};
+use super::model_args::ModelArgs;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum SourceArg {
@@ -40,9 +40,9 @@ pub struct Args {
     /// Where to write the classifier's logits (N, classes) when the model has one.
     #[arg(long)]
     labels: Option<PathBuf>,
-    /// cpu, cuda or cuda:N.
+    /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
-    device: String,
+    device: ptx_train::DeviceChoice,
     /// Load what matches and report missing / unexpected keys instead of failing on them
     /// (shapes must still agree).
     #[arg(long)]
@@ -54,7 +54,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let device = parse_device(&args.device)?;
+    let device = args.device.device()?;
     if let Some(n) = args.threads {
         if n < 1 {
             bail!("--threads {n}: must be at least 1");

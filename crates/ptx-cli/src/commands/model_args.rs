@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ptx_models::{
     Attention, Center, ClassifierOptions, EncoderName, ModelConfig, PadMode, PlainUnetConfig,
     Pooling, UnetConfig,
@@ -133,20 +133,5 @@ impl ModelArgs {
                 Ok(ModelConfig::Unet(c))
             }
         }
-    }
-}
-
-/// `--device cpu|cuda|cuda:N`.
-pub fn parse_device(s: &str) -> Result<tch::Device> {
-    match s {
-        "cpu" => Ok(tch::Device::Cpu),
-        "cuda" if tch::Cuda::is_available() => Ok(tch::Device::Cuda(0)),
-        other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(i)) if (i as i64) < tch::Cuda::device_count() => Ok(tch::Device::Cuda(i)),
-            _ if other.starts_with("cuda") => {
-                bail!("device {other}: CUDA is not available to this libtorch")
-            }
-            _ => bail!("device {other}: expected cpu, cuda or cuda:N"),
-        },
     }
 }

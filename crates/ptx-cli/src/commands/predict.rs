@@ -4,11 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use ndarray::Array2;
 use ptx_io::annotations::Submission;
 use ptx_io::dicom::{DicomImage, ReadOptions};
+use ptx_io::image_file::read_image_gray8;
 use ptx_io::index::files_with_extension;
 use ptx_metrics::{measure_lesions, LesionOptions, LesionReport, PixelSpacing, PostProcess};
-use ptx_preproc::{overlay_tile, resize, Interpolation, Source};
+use ptx_preproc::{overlay_tile, resize, Interpolation};
 use ptx_train::{Dataset, DeviceChoice, System};
 use serde::Serialize;
 
@@ -114,12 +116,14 @@ pub fn predict(args: &Args) -> Result<String> {
     let mut positives = 0;
     for p in &predictions {
         let sample = &source.samples()[p.index];
-        let (image, _) = source.load(p.index).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mask = resize(p.mask.view(), image.dim(), Interpolation::Nearest)?;
+        // The loader decoded the pixels already; here only the original size and spacing are
+        // read (DICOM metadata), and the pixels again only for an overlay or a PNG.
+        let (size, spacing, image) = original(&sample.image, args.overlays.is_some())?;
+        let mask = resize(p.mask.view(), size, Interpolation::Nearest)?;
         submission.push_mask(&sample.image_id, &mask.view());
         let positive = mask.iter().any(|&v| v != 0);
         positives += usize::from(positive);
-        if let Some(dir) = &args.overlays {
+        if let (Some(dir), Some(image)) = (&args.overlays, &image) {
             ptx_io::check_image_id_as_file_name(&sample.image_id)?;
             let tile = overlay_tile(image.view(), None, Some(mask.view()), 512)?;
             ptx_io::image_file::write_png_rgb8(
@@ -133,11 +137,7 @@ pub fn predict(args: &Args) -> Result<String> {
                 file: sample.image.clone(),
                 probability: p.score,
                 positive,
-                lesions: measure_lesions(
-                    mask.view(),
-                    spacing(&sample.image),
-                    LesionOptions::default(),
-                )?,
+                lesions: measure_lesions(mask.view(), spacing, LesionOptions::default())?,
             });
         }
     }
@@ -176,9 +176,25 @@ pub fn predict(args: &Args) -> Result<String> {
     ))
 }
 
-/// The pixel spacing of a DICOM file, if it has one.
-fn spacing(path: &Path) -> Option<PixelSpacing> {
-    let dicom = DicomImage::open_with(path, &ReadOptions::default().metadata_only(true)).ok()?;
-    let [row_mm, col_mm] = dicom.meta().pixel_spacing_mm?;
-    Some(PixelSpacing { row_mm, col_mm })
+/// What [`original`] reads of an input file.
+type Original = ((usize, usize), Option<PixelSpacing>, Option<Array2<u8>>);
+
+/// An input file's `(height, width)`, its pixel spacing (DICOM files that have one) and, when
+/// `pixels` is asked for or the file is not DICOM, its grey pixels as the loader read them.
+fn original(path: &Path, pixels: bool) -> Result<Original> {
+    let dicom = DicomImage::open_with(path, &ReadOptions::default().metadata_only(true)).ok();
+    let Some(meta) = dicom.as_ref().map(DicomImage::meta) else {
+        let image = read_image_gray8(path)?;
+        return Ok((image.dim(), None, Some(image)));
+    };
+    let size = (meta.rows as usize, meta.columns as usize);
+    let spacing = meta
+        .pixel_spacing_mm
+        .map(|[row_mm, col_mm]| PixelSpacing { row_mm, col_mm });
+    let image = if pixels {
+        Some(read_image_gray8(path)?)
+    } else {
+        None
+    };
+    Ok((size, spacing, image))
 }

@@ -76,8 +76,7 @@ pub fn run(args: Args) -> Result<()> {
                     "best epoch {epoch}: {} = {value:.4} ({})",
                     trainer.experiment().train.monitor.name(),
                     report
-                        .best_dir
-                        .as_deref()
+                        .best_dir()
                         .map(|d| d.display().to_string())
                         .unwrap_or_default()
                 )),
@@ -101,15 +100,7 @@ pub fn run(args: Args) -> Result<()> {
             let report = recipe
                 .run(&out, resume, args.threads)
                 .with_context(|| format!("two-stage training in {}", out.display()))?;
-            emit(format!(
-                "classifier threshold {:.4} (validation F2 {:.4}); pixel threshold {}, minimum area {}; validation mean Dice {:.4} on {} images",
-                report.classifier_threshold,
-                report.f2,
-                report.search.params.threshold,
-                report.search.params.min_component_area,
-                report.search.mean_dice,
-                report.validation_images
-            ));
+            emit(report.summary());
             emit(format!(
                 "system: {}",
                 out.join(ptx_train::system::SYSTEM_FILE).display()

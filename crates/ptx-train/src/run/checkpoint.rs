@@ -30,6 +30,10 @@ use crate::stopping::{EarlyStopping, KeepBest};
 use crate::{Error, Result};
 
 /// The state of a run besides the weights, saved with each checkpoint as `state.json`.
+///
+/// There is no random state to save: random streams derive from the experiment's seed and
+/// the epoch (the loader's shuffling and augmentation, and libtorch's generator reseeded at
+/// each epoch's start), so `epochs_done` with `experiment.toml` is the whole of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainState {
     /// Epochs completed.
@@ -46,10 +50,6 @@ pub struct TrainState {
     pub stopped_early: bool,
     /// The epoch log so far.
     pub history: Vec<EpochRecord>,
-    /// The experiment's seed. Random streams are derived from (seed, epoch): the loader's
-    /// shuffling and augmentation, and libtorch's generator reseeded at each epoch's start,
-    /// so this and `epochs_done` are the whole random state.
-    pub seed: u64,
 }
 
 /// The optimizer's tensors file in a checkpoint folder.
@@ -72,6 +72,11 @@ impl RunDir {
         let root = root.into();
         std::fs::create_dir_all(root.join("checkpoints")).map_err(|e| Error::io(&root, e))?;
         Ok(Self { root })
+    }
+
+    /// A run folder at `root` that is only read (nothing is created).
+    pub fn open(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
     }
 
     /// The folder.

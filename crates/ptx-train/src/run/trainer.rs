@@ -39,8 +39,6 @@ pub struct FitReport {
     pub history: Vec<EpochRecord>,
     /// The best epoch (1-based) by the monitored number and its value.
     pub best: Option<(usize, f64)>,
-    /// The best epoch's checkpoint folder.
-    pub best_dir: Option<PathBuf>,
     /// Every kept checkpoint, best first.
     pub kept_dirs: Vec<PathBuf>,
     /// The stochastic-weight-averaged model's folder, when `train.swa`.
@@ -49,6 +47,19 @@ pub struct FitReport {
     pub stopped_early: bool,
     /// Epochs run by this call (0 when the run was already complete).
     pub epochs_run: usize,
+}
+
+impl FitReport {
+    /// The best epoch's checkpoint folder.
+    pub fn best_dir(&self) -> Option<&Path> {
+        self.kept_dirs.first().map(PathBuf::as_path)
+    }
+
+    /// The model to use after training: the SWA model when there is one, else the best
+    /// checkpoint.
+    pub fn final_dir(&self) -> Option<&Path> {
+        self.swa_dir.as_deref().or_else(|| self.best_dir())
+    }
 }
 
 /// Trains one model of an [`Experiment`] in a run folder (see
@@ -142,7 +153,6 @@ impl Trainer {
             keep_best: KeepBest::new(exp.train.keep_best, monitor.goal())?,
             stopped_early: false,
             history: Vec::new(),
-            seed: exp.seed,
         };
 
         let run = RunDir::create(run_dir)?;
@@ -251,7 +261,6 @@ impl Trainer {
         Ok(FitReport {
             history: self.state.history.clone(),
             best: self.state.keep_best.kept().first().copied(),
-            best_dir: kept_dirs.first().cloned(),
             kept_dirs,
             swa_dir,
             stopped_early: self.state.stopped_early,
