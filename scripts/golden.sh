@@ -26,3 +26,4 @@ mkdir -p "$out"
 # Models: random-weight smp / torchvision / timm models and checkpoints (~3.5 GB, ~30 s).
 "$py" "$root/tests/reference/models_reference.py" --out "$out/models"
 "$py" "$root/tests/reference/train_reference.py" --out "$out/train"
+"$py" "$root/tests/reference/cluster_reference.py" --out "$out/cluster"

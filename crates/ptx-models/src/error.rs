@@ -24,6 +24,21 @@ pub enum Error {
         /// Why it is rejected.
         reason: String,
     },
+    /// An input smaller than the encoder can take (InceptionV3's unpadded convolutions need
+    /// at least 96 x 96 among multiples of 32).
+    #[error(
+        "input {height}x{width} is too small for {encoder}: it needs at least {minimum}x{minimum}"
+    )]
+    InputTooSmall {
+        /// Input height (after padding).
+        height: i64,
+        /// Input width (after padding).
+        width: i64,
+        /// The encoder.
+        encoder: String,
+        /// The smallest side it takes.
+        minimum: i64,
+    },
     /// Input height or width not a multiple of the encoder's stride.
     #[error(
         "input {height}x{width} is not a multiple of the encoder's stride {stride}: use \

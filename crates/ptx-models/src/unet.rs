@@ -236,6 +236,16 @@ impl Unet {
     ) -> Result<(Vec<Tensor>, UnetOutput)> {
         let stride = self.config.encoder.output_stride();
         let (xs, padding) = prepare(xs, self.config.in_channels, stride, self.config.pad_input)?;
+        let minimum = self.config.encoder.min_input();
+        let (h, w) = (xs.size()[2], xs.size()[3]);
+        if h < minimum || w < minimum {
+            return Err(Error::InputTooSmall {
+                height: h,
+                width: w,
+                encoder: self.config.encoder.to_string(),
+                minimum,
+            });
+        }
         let features = self.encoder.forward_t(&xs, train);
         let deepest = &features[features.len() - 1];
         let center = self.decoder.center_t(deepest, train);

@@ -477,3 +477,16 @@ fn decoder_and_classifier_dropout_act_in_training_only() {
     assert_ne!(c.logits, d.logits);
     assert_ne!(c.labels, d.labels);
 }
+
+#[test]
+fn inception_below_96_pixels_is_an_error_not_a_panic() {
+    let m = model(unet(EncoderName::InceptionV3));
+    let err = m.forward_t(&input(1, 3, 64, 96), false).unwrap_err();
+    assert!(
+        matches!(err, Error::InputTooSmall { minimum: 96, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("at least 96x96"), "{err}");
+    let out = m.forward_t(&input(1, 3, 96, 96), false).unwrap();
+    assert_eq!(out.logits.size(), [1, 1, 96, 96]);
+}

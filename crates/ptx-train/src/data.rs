@@ -26,6 +26,8 @@ pub struct Dataset {
     form: RleForm,
     /// Image files found without annotations (not used).
     pub unmatched_images: usize,
+    /// Each sample's class from [`DataConfig::labels`], when given.
+    pub classes: Option<Vec<i64>>,
 }
 
 impl Dataset {
@@ -71,8 +73,17 @@ impl Dataset {
                 index.annotations_without_images.len()
             )));
         }
-        let folds = ptx_io::folds::stratified_k_fold(&index.labels(), config.folds, seed)?;
+        let folds = match &config.folds_file {
+            Some(csv) => read_folds(csv, &index.samples, config.folds)?,
+            None => ptx_io::folds::stratified_k_fold(&index.labels(), config.folds, seed)?,
+        };
+        let classes = config
+            .labels
+            .as_ref()
+            .map(|csv| read_classes(csv, &index.samples))
+            .transpose()?;
         Ok(Self {
+            classes,
             unmatched_images: index.images_without_annotations.len(),
             samples: index.samples,
             folds,
@@ -102,6 +113,7 @@ impl Dataset {
             annotations: None,
             form: RleForm::Relative,
             unmatched_images: 0,
+            classes: None,
         }
     }
 
@@ -121,6 +133,18 @@ impl Dataset {
             annotations: self.annotations.clone(),
             form: self.form,
         }
+    }
+
+    /// The class of each of `indices`: [`Dataset::classes`] when there are some, else 1 for
+    /// a positive image and 0 for a negative one.
+    pub fn class_of(&self, indices: &[usize]) -> Vec<i64> {
+        indices
+            .iter()
+            .map(|&i| match &self.classes {
+                Some(c) => c[i],
+                None => i64::from(self.samples[i].positive),
+            })
+            .collect()
     }
 
     /// Labels of [`Self::samples`].
@@ -180,4 +204,65 @@ impl Source for SampleSource {
         self.load_sample(sample)
             .map_err(|e| format!("{} ({}): {e}", sample.image_id, sample.image.display()))
     }
+}
+
+/// Reads `ImageId,class` rows (after a header) and returns the class of every sample.
+fn read_classes(csv: &std::path::Path, samples: &[Sample]) -> Result<Vec<i64>> {
+    let text = std::fs::read_to_string(csv).map_err(|e| Error::io(csv, e))?;
+    let mut by_id = std::collections::HashMap::new();
+    for (n, line) in text.lines().enumerate().skip(1) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = || {
+            Error::Data(format!(
+                "{} line {}: expected `ImageId,class` with a class >= 0, found `{line}`",
+                csv.display(),
+                n + 1
+            ))
+        };
+        let (id, class) = line.split_once(',').ok_or_else(bad)?;
+        let class: i64 = class.trim().parse().map_err(|_| bad())?;
+        if class < 0 {
+            return Err(bad());
+        }
+        by_id.insert(id.trim().to_string(), class);
+    }
+    samples
+        .iter()
+        .map(|s| {
+            by_id.get(&s.image_id).copied().ok_or_else(|| {
+                Error::Data(format!(
+                    "{} has no class for image {}",
+                    csv.display(),
+                    s.image_id
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The fold of every sample from a folds CSV.
+fn read_folds(csv: &std::path::Path, samples: &[Sample], k: usize) -> Result<Vec<usize>> {
+    let by_id: std::collections::HashMap<String, usize> = ptx_io::folds::read_folds_csv(csv)?
+        .into_iter()
+        .map(|r| (r.image_id, r.fold))
+        .collect();
+    samples
+        .iter()
+        .map(|s| match by_id.get(&s.image_id) {
+            Some(&f) if f < k => Ok(f),
+            Some(&f) => Err(Error::Data(format!(
+                "{}: image {} is in fold {f}, not below folds = {k}",
+                csv.display(),
+                s.image_id
+            ))),
+            None => Err(Error::Data(format!(
+                "{} has no fold for image {}",
+                csv.display(),
+                s.image_id
+            ))),
+        })
+        .collect()
 }

@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 
 use ptx_io::rle::RleForm;
 use ptx_losses::{Bce, Combined};
-use ptx_models::{FreezeSchedule, ModelConfig};
+use ptx_models::{FreezeSchedule, ModelConfig, Part, Task, WeightSource};
 use ptx_preproc::{Augment, ChannelStack, Normalize, OnError, Pipeline, Preset};
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +83,89 @@ pub struct Experiment {
     /// Epochs, batches, device and the training options.
     #[serde(default)]
     pub train: TrainOptions,
+    /// Weights the run starts from instead of the random initialisation (`[[init]]`
+    /// entries, applied in order; a resumed run takes its checkpoint instead). Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init: Vec<InitFrom>,
+}
+
+/// Initial weights: a checkpoint folder or a weights file, whole or in parts.
+///
+/// ```toml
+/// [[init]]                       # encoder and decoder of an X-ray auto-encoder
+/// from = "runs/ae-xray/checkpoints/epoch-0012"
+/// parts = ["encoder", "decoder"]
+///
+/// [[init]]                       # ImageNet weights of a torchvision classifier
+/// from = "resnet34-333f7ec4.pth"
+/// source = "classifier"
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitFrom {
+    /// A checkpoint folder (`config.json` + `model.safetensors`: a run's
+    /// `checkpoints/epoch-NNNN`, `swa`, or a saved [`ptx_models::Model`]) or a weights file
+    /// (`.safetensors`, `.pth`). A path that does not exist is an error. Relative paths are
+    /// relative to the experiment file.
+    pub from: PathBuf,
+    /// The parts copied from a checkpoint folder (their variables must exist there with the
+    /// same shapes); empty copies every variable. Not allowed with a weights file (use
+    /// `source`). Default empty.
+    #[serde(default)]
+    pub parts: Vec<Part>,
+    /// How a weights file's names map onto the model ([`WeightSource`]): `classifier` puts an
+    /// ImageNet / CheXNet classifier into the encoder. Default auto.
+    #[serde(default)]
+    pub source: WeightSource,
+    /// A weights file with missing or unexpected keys is an error (shape mismatches always
+    /// are). Default true.
+    #[serde(default = "default_true")]
+    pub strict: bool,
+}
+
+/// What the network learns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Image -> mask with `loss.segmentation` (plus the classification term when
+    /// `classification_weight` > 0).
+    #[default]
+    Segmentation,
+    /// Auto-encoder: image -> the same image, mean squared error (Shannak et al.). The model
+    /// needs `task = "reconstruction"` and as many classes as input channels.
+    ReconstructImage,
+    /// Auto-encoder on the masks: mask -> mask, mean squared error (Shannak et al.'s mask
+    /// auto-encoder). The model needs `task = "reconstruction"`, 1 input channel and 1 class.
+    ReconstructMask,
+    /// Image classification with the classifier head only (`loss.classification`; the
+    /// pixel head is not trained): the label is `data.labels`' class when given, else
+    /// whether the mask has a pixel. One classifier class: binary cross-entropy; more:
+    /// cross-entropy over the classes (Harmalkar et al.'s pre-training).
+    Classification,
+}
+
+/// Which training images an epoch visits (the validation images are never resampled).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Sampling {
+    /// Every image once, shuffled.
+    #[default]
+    All,
+    /// Every image once and every positive `copies` times in all (Shannak et al. triple the
+    /// positives), shuffled.
+    OversamplePositives {
+        /// Copies of each positive image per epoch (3 in the paper).
+        copies: usize,
+    },
+    /// All positives and `ratio` times as many negatives, drawn afresh each epoch (Dasic et
+    /// al.'s majority-class undersampling; 1.0 = balanced).
+    UndersampleNegatives {
+        /// Negatives per positive.
+        ratio: f64,
+    },
+    /// As many draws as images, with replacement, each class with the same total weight
+    /// (PyTorch's `WeightedRandomSampler` as Harmalkar et al. use it).
+    ClassBalanced,
 }
 
 fn default_name() -> String {
@@ -118,6 +201,19 @@ pub struct DataConfig {
     /// run. Default skip.
     #[serde(default = "default_on_error")]
     pub on_error: OnError,
+    /// Image classes for `loss.objective = "classification"`: a CSV with a header and rows
+    /// `ImageId,class` (class 0, 1, ...), e.g. pseudo-labels from clustering. Every image
+    /// needs a row. Default none (the class is whether the mask has a pixel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<PathBuf>,
+    /// Which training images each epoch visits. Default all.
+    #[serde(default)]
+    pub sampling: Sampling,
+    /// Folds from a CSV (`ImageId,label,fold`, as `ptx index` writes) instead of the seeded
+    /// stratified split, e.g. to keep all patches of one image in one fold. Every image needs
+    /// a row and every fold must be below `folds`. Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folds_file: Option<PathBuf>,
 }
 
 fn default_folds() -> usize {
@@ -218,6 +314,9 @@ pub struct LossConfig {
     /// Default 0.
     #[serde(default)]
     pub classification_weight: f64,
+    /// What the network learns. Default segmentation.
+    #[serde(default)]
+    pub objective: Objective,
 }
 
 impl Default for LossConfig {
@@ -226,6 +325,7 @@ impl Default for LossConfig {
             segmentation: Combined::bce_dice(),
             classification: Bce::default(),
             classification_weight: 0.0,
+            objective: Objective::Segmentation,
         }
     }
 }
@@ -244,6 +344,10 @@ pub enum Monitor {
     ValF2,
     /// The image-level ROC AUC of the classifier (higher is better).
     ValAuc,
+    /// The image-level accuracy (higher is better): the classifier's probability at 0.5
+    /// (its arg-max with several classes), or whether any pixel reaches 0.5 without a
+    /// classifier.
+    ValAccuracy,
 }
 
 impl Monitor {
@@ -262,6 +366,7 @@ impl Monitor {
             Monitor::ValDice => "val_dice",
             Monitor::ValF2 => "val_f2",
             Monitor::ValAuc => "val_auc",
+            Monitor::ValAccuracy => "val_accuracy",
         }
     }
 }
@@ -494,6 +599,11 @@ impl Experiment {
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         exp.data.resolve(base);
+        for init in &mut exp.init {
+            if init.from.is_relative() {
+                init.from = base.join(&init.from);
+            }
+        }
         Ok(exp)
     }
 
@@ -552,7 +662,110 @@ impl Experiment {
                 ),
             ));
         }
+        self.validate_objective()?;
+        for init in &self.init {
+            if !init.parts.is_empty() && !init.from.is_dir() && init.from.exists() {
+                return Err(Error::config(
+                    "init.parts",
+                    format!(
+                        "{} is a weights file: `parts` needs a checkpoint folder (use `source`)",
+                        init.from.display()
+                    ),
+                ));
+            }
+        }
+        if let Sampling::OversamplePositives { copies: 0 } = self.data.sampling {
+            return Err(Error::config("data.sampling.copies", "must be at least 1"));
+        }
+        if let Sampling::UndersampleNegatives { ratio } = self.data.sampling {
+            if !(ratio.is_finite() && ratio > 0.0) {
+                return Err(Error::config("data.sampling.ratio", "must be a number > 0"));
+            }
+        }
         self.input.train_pipeline().map(drop)
+    }
+
+    /// The model's pixel-head task and classifier classes (0 without a classifier).
+    fn head(&self) -> (Task, i64, i64) {
+        match &self.model {
+            ModelConfig::Unet(u) => (
+                u.task,
+                u.classes,
+                u.classifier.as_ref().map_or(0, |c| c.classes),
+            ),
+            ModelConfig::PlainUnet(p) => (p.task, p.classes, 0),
+        }
+    }
+
+    fn validate_objective(&self) -> Result<()> {
+        let (task, classes, classifier) = self.head();
+        let objective = self.loss.objective;
+        let monitor = self.train.monitor;
+        let reconstruct = matches!(
+            objective,
+            Objective::ReconstructImage | Objective::ReconstructMask
+        );
+        if reconstruct != (task == Task::Reconstruction) {
+            return Err(Error::config(
+                "loss.objective",
+                format!("{objective:?} does not go with the model's task {task:?} (reconstruction objectives need task = \"reconstruction\", and only they)"),
+            ));
+        }
+        match objective {
+            Objective::Segmentation => {}
+            Objective::ReconstructImage if classes != self.model.in_channels() => {
+                return Err(Error::config(
+                    "model.classes",
+                    format!(
+                        "reconstructing the image needs as many output classes as input channels ({})",
+                        self.model.in_channels()
+                    ),
+                ))
+            }
+            Objective::ReconstructMask if classes != 1 || self.model.in_channels() != 1 => {
+                return Err(Error::config(
+                    "model",
+                    "reconstructing the mask needs in_channels = 1 and classes = 1",
+                ))
+            }
+            Objective::Classification if classifier == 0 => {
+                return Err(Error::config(
+                    "loss.objective",
+                    "classification needs a classifier head ([model.classifier])",
+                ))
+            }
+            _ => {}
+        }
+        let allowed = match objective {
+            Objective::Segmentation => true,
+            Objective::Classification => {
+                matches!(monitor, Monitor::ValLoss | Monitor::ValAccuracy)
+                    || (classifier == 1 && self.data.labels.is_none())
+            }
+            _ => monitor == Monitor::ValLoss,
+        };
+        if !allowed {
+            return Err(Error::config(
+                "train.monitor",
+                format!(
+                    "{} is not measured for objective {objective:?}",
+                    monitor.name()
+                ),
+            ));
+        }
+        if self.data.labels.is_some() && objective != Objective::Classification {
+            return Err(Error::config(
+                "data.labels",
+                "class labels are used by objective = \"classification\" only",
+            ));
+        }
+        if objective == Objective::ReconstructMask && self.train.swa {
+            return Err(Error::config(
+                "train.swa",
+                "the batch-norm pass of SWA feeds images; not available for reconstruct_mask",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -570,6 +783,12 @@ impl DataConfig {
         }
         if let Some(m) = self.masks.as_mut() {
             join(m);
+        }
+        if let Some(l) = self.labels.as_mut() {
+            join(l);
+        }
+        if let Some(f) = self.folds_file.as_mut() {
+            join(f);
         }
     }
 }

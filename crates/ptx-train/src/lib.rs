@@ -71,7 +71,8 @@ pub use cv::{CrossValidation, CvReport};
 pub use data::{Dataset, SampleSource};
 pub use error::{Error, Result};
 pub use experiment::{
-    DataConfig, DeviceChoice, EarlyStop, Experiment, InputConfig, LossConfig, Monitor, TrainOptions,
+    DataConfig, DeviceChoice, EarlyStop, Experiment, InitFrom, InputConfig, LossConfig, Monitor,
+    Objective, Sampling, TrainOptions,
 };
 pub use lr_find::{LrPoint, LrRangeTest, LrSweep};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerState};

@@ -12,7 +12,10 @@ use crate::data::SampleSource;
 use crate::{Error, Result};
 
 /// An input batch `(N, C, H, W)` from the loader's `f32` array, on `device`.
-pub(crate) fn to_tensor(array: &ndarray::Array4<f32>, device: Device) -> Result<Tensor> {
+///
+/// # Errors
+/// [`Error::Data`] for a non-contiguous array.
+pub fn to_tensor(array: &ndarray::Array4<f32>, device: Device) -> Result<Tensor> {
     let (n, c, h, w) = array.dim();
     let data = array
         .as_slice()

@@ -332,7 +332,9 @@ fn overfits_a_few_synthetic_images() {
     let tmp = tempfile::tempdir().unwrap();
     let data = synth(&tmp.path().join("data"), 8, 64, 6, 1.0);
     let mut exp = experiment(&data, "");
-    exp.train.epochs = 40;
+    exp.train.epochs = 60;
+    // 40 epochs reached a training Dice of 0.86 on an AMD EPYC runner (0.98 at 60): the
+    // float path differs between CPUs, so the margin is kept wide.
     // Validate on the training images themselves: fold 0 of 2 holds 4 images; train on all
     // by making the held-out fold a copy of the training fold is not possible, so train on
     // fold 1 and score the training images with the final model.
@@ -345,7 +347,7 @@ fn overfits_a_few_synthetic_images() {
     let last = report.history.last().unwrap().train_loss;
     assert!(last < first * 0.5, "loss {first} -> {last}");
     // Dice on the training images with the last checkpoint.
-    let model = Model::load(&run.join("checkpoints/epoch-0040"), Device::Cpu).unwrap();
+    let model = Model::load(&run.join("checkpoints/epoch-0060"), Device::Cpu).unwrap();
     let ensemble = ptx_train::Ensemble::new(vec![model], false).unwrap();
     let ds = trainer.dataset();
     let train_idx = ds.split(0, false, false);

@@ -82,6 +82,18 @@ encoder_names! {
     Plain => "plain", "The papers' plain encoder (see [`PlainOptions`]).";
 }
 
+impl EncoderName {
+    /// The smallest input side the encoder takes: 96 for InceptionV3 (its stem and
+    /// reduction blocks use unpadded convolutions; 64 leaves a 1x1 map for a 3x3 kernel),
+    /// else its output stride.
+    pub fn min_input(self) -> i64 {
+        match self {
+            EncoderName::InceptionV3 => 96,
+            other => other.output_stride(),
+        }
+    }
+}
+
 impl fmt::Display for EncoderName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -32,6 +32,10 @@ pub struct EpochRecord {
     pub f2_threshold: Option<f64>,
     /// Image-level ROC AUC of the same score.
     pub val_auc: Option<f64>,
+    /// Image-level accuracy: the same score at 0.5 (the arg-max class for a classifier with
+    /// several classes); `None` for the reconstruction objectives.
+    #[serde(default)]
+    pub val_accuracy: Option<f64>,
     /// Training images seen.
     pub train_images: usize,
     /// Samples skipped because they failed to load (training and validation).
@@ -44,13 +48,13 @@ pub struct EpochRecord {
 
 impl EpochRecord {
     /// The CSV header, in field order.
-    pub const CSV_HEADER: &'static str = "epoch,lr,train_loss,val_loss,val_dice,val_iou,val_dice_positive,val_f2,f2_threshold,val_auc,train_images,skipped,seconds,images_per_second";
+    pub const CSV_HEADER: &'static str = "epoch,lr,train_loss,val_loss,val_dice,val_iou,val_dice_positive,val_f2,f2_threshold,val_auc,val_accuracy,train_images,skipped,seconds,images_per_second";
 
     /// One CSV row (empty cells for `None`).
     pub fn csv_row(&self) -> String {
         let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{:.3}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{:.3}",
             self.epoch,
             self.lr,
             self.train_loss,
@@ -61,6 +65,7 @@ impl EpochRecord {
             opt(self.val_f2),
             opt(self.f2_threshold),
             opt(self.val_auc),
+            opt(self.val_accuracy),
             self.train_images,
             self.skipped,
             self.seconds,

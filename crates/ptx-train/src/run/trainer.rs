@@ -6,14 +6,15 @@ use std::time::Instant;
 use ndarray::Array2;
 use ptx_losses::{image_labels, MultiTask};
 use ptx_models::{Model, UnetOutput};
-use ptx_preproc::{Loader, LoaderOptions, Source};
-use tch::{Device, Kind, Tensor};
+use ptx_preproc::{Batches, Loader, LoaderOptions, OnError, Source, WeightedSampler};
+use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::data::{Dataset, SampleSource};
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, Objective, Sampling};
 use crate::optim::Optimizer;
 use crate::predict::{predict_with, to_tensor, ImagePrediction};
 use crate::run::checkpoint::{read_state, RunDir, TrainState};
+use crate::run::init::apply_init;
 use crate::run::log::{write_logs, EpochRecord};
 use crate::run::progress::Progress;
 use crate::run::validation::validation_metrics;
@@ -75,7 +76,24 @@ pub struct Trainer {
     dataset: Dataset,
     train_loader: Loader<SampleSource>,
     val_source: SampleSource,
+    /// Class of each training / validation source index (see [`Dataset::class_of`]).
+    train_classes: Vec<i64>,
+    val_classes: Vec<i64>,
+    /// Whether each training source index is a positive image (for [`Sampling`]).
+    train_positive: Vec<bool>,
     progress: Progress,
+}
+
+/// The validation numbers of one epoch.
+struct Measured {
+    loss: f64,
+    dice: f64,
+    iou: f64,
+    dice_positive: Option<f64>,
+    f2: Option<(f64, f64)>,
+    auc: Option<f64>,
+    accuracy: Option<f64>,
+    skipped: usize,
 }
 
 impl Trainer {
@@ -125,6 +143,13 @@ impl Trainer {
             loader_options,
         )?;
         let val_source = dataset.source(&val_idx);
+        let train_classes = dataset.class_of(&train_idx);
+        let val_classes = dataset.class_of(&val_idx);
+        let train_positive: Vec<bool> = train_idx
+            .iter()
+            .map(|&i| dataset.samples[i].positive)
+            .collect();
+        check_classes(&exp, &train_classes, &val_classes)?;
 
         tch::manual_seed(exp.seed as i64);
         let mut model = Model::new(exp.model.clone(), device)?;
@@ -176,9 +201,14 @@ impl Trainer {
             scheduler.set_state(saved.schedule.clone());
             state = saved;
         }
+        let progress = Progress::new(exp.train.progress);
+        if state.epochs_done == 0 {
+            for line in apply_init(&mut model, &exp.init, device)? {
+                progress.line(&line);
+            }
+        }
         let toml = exp.to_toml()?;
         ptx_io::write_atomic(&saved_config, |out| out.write_all(toml.as_bytes()))?;
-        let progress = Progress::new(exp.train.progress);
         Ok(Self {
             exp,
             run,
@@ -190,6 +220,9 @@ impl Trainer {
             dataset,
             train_loader,
             val_source,
+            train_classes,
+            val_classes,
+            train_positive,
             progress,
         })
     }
@@ -289,9 +322,10 @@ impl Trainer {
                 any = true;
                 self.optimizer.set_lr(sweep.lr(step));
                 let (x, y) = self.batch_tensors(&batch.images, &batch.masks)?;
+                let classes = self.classes(&self.train_classes, &batch.indices);
                 let out =
                     tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, true))?;
-                let loss = self.loss(&out, &y)?;
+                let loss = self.loss(&out, &x, &y, &classes)?;
                 self.optimizer.zero_grad();
                 loss.backward();
                 self.optimizer.step();
@@ -320,7 +354,7 @@ impl Trainer {
         let lr = self.scheduler.lr(epoch);
         self.optimizer.set_lr(lr);
 
-        let batches = self.train_loader.epoch(epoch);
+        let batches = self.epoch_batches(epoch)?;
         let bar = self.progress.bar(
             batches.len(),
             &format!("epoch {}/{}", epoch + 1, self.exp.train.epochs),
@@ -337,8 +371,9 @@ impl Trainer {
                 continue;
             }
             let (x, y) = self.batch_tensors(&batch.images, &batch.masks)?;
+            let classes = self.classes(&self.train_classes, &batch.indices);
             let out = tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, true))?;
-            let loss = self.loss(&out, &y)?;
+            let loss = self.loss(&out, &x, &y, &classes)?;
             let value = loss.double_value(&[]);
             if !value.is_finite() {
                 bar.finish_and_clear();
@@ -368,9 +403,25 @@ impl Trainer {
         bar.finish_and_clear();
         let train_seconds = t0.elapsed().as_secs_f64();
 
-        let (predictions, val_loss, val_skipped) = self.validate()?;
-        skipped += val_skipped;
-        let m = validation_metrics(&predictions)?;
+        let (m, predictions) = if self.exp.loss.objective == Objective::Segmentation {
+            let (predictions, loss, skipped) = self.validate()?;
+            let v = validation_metrics(&predictions)?;
+            let m = Measured {
+                loss,
+                dice: v.dice,
+                iou: v.iou,
+                dice_positive: v.dice_positive,
+                f2: v.f2,
+                auc: v.auc,
+                accuracy: v.accuracy,
+                skipped,
+            };
+            (m, predictions)
+        } else {
+            (self.validate_other()?, Vec::new())
+        };
+        skipped += m.skipped;
+        let val_loss = m.loss;
         let record = EpochRecord {
             epoch: epoch + 1,
             lr,
@@ -386,6 +437,7 @@ impl Trainer {
             val_f2: m.f2.map(|f| f.0),
             f2_threshold: m.f2.map(|f| f.1),
             val_auc: m.auc,
+            val_accuracy: m.accuracy,
             train_images: seen,
             skipped,
             seconds: t0.elapsed().as_secs_f64(),
@@ -397,6 +449,7 @@ impl Trainer {
             crate::Monitor::ValDice => record.val_dice,
             crate::Monitor::ValF2 => record.val_f2.unwrap_or(f64::NAN),
             crate::Monitor::ValAuc => record.val_auc.unwrap_or(f64::NAN),
+            crate::Monitor::ValAccuracy => record.val_accuracy.unwrap_or(f64::NAN),
         };
         let signed = match monitor.goal() {
             crate::Goal::Minimize => metric,
@@ -441,8 +494,110 @@ impl Trainer {
             &self.exp.name,
             &self.state.history,
         )?;
-        self.write_montage(&predictions)?;
+        if !predictions.is_empty() {
+            self.write_montage(&predictions)?;
+        }
         Ok(())
+    }
+
+    /// The batches of epoch `epoch` in the order [`Sampling`] asks for.
+    fn epoch_batches(&self, epoch: usize) -> Result<Batches> {
+        let seed = self.exp.seed;
+        let epoch_seed = seed.wrapping_add(epoch as u64);
+        let order = match self.exp.data.sampling {
+            Sampling::All => return Ok(self.train_loader.epoch(epoch)),
+            Sampling::OversamplePositives { copies } => {
+                ptx_preproc::oversample_positives(&self.train_positive, copies, epoch_seed)
+            }
+            Sampling::UndersampleNegatives { ratio } => {
+                ptx_preproc::undersample_negatives(&self.train_positive, ratio, epoch_seed)?
+            }
+            Sampling::ClassBalanced => WeightedSampler::class_balanced(&self.train_positive)?
+                .sample(self.train_positive.len(), seed, epoch),
+        };
+        Ok(self.train_loader.epoch_with_order(epoch, order))
+    }
+
+    /// The classes of a batch's rows as an int64 tensor `(N)` on the device.
+    fn classes(&self, classes: &[i64], indices: &[usize]) -> Tensor {
+        let rows: Vec<i64> = indices.iter().map(|&i| classes[i]).collect();
+        Tensor::from_slice(&rows).to_device(self.device)
+    }
+
+    /// Validation of the objectives other than segmentation: the loss, and for
+    /// classification the accuracy (and F2 / AUC with one class).
+    fn validate_other(&self) -> Result<Measured> {
+        let options = LoaderOptions {
+            batch_size: self.exp.train.batch_size,
+            threads: crate::predict::thread_count(self.exp.train.loader_threads),
+            shuffle: false,
+            drop_last: false,
+            on_error: OnError::Skip,
+            ..LoaderOptions::default()
+        };
+        let loader = Loader::new(
+            self.val_source.clone(),
+            self.exp.input.eval_pipeline(),
+            options,
+        )?;
+        let _guard = tch::no_grad_guard();
+        let (mut sum, mut n, mut skipped, mut correct) = (0.0, 0usize, 0usize, 0usize);
+        let (mut truths, mut scores) = (Vec::new(), Vec::new());
+        for batch in loader.epoch(0) {
+            let batch = batch?;
+            skipped += batch.skipped.len();
+            if batch.indices.is_empty() {
+                continue;
+            }
+            let (x, y) = self.batch_tensors(&batch.images, &batch.masks)?;
+            let classes = self.classes(&self.val_classes, &batch.indices);
+            let out = tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, false))?;
+            let rows = batch.indices.len();
+            sum += self.loss(&out, &x, &y, &classes)?.double_value(&[]) * rows as f64;
+            n += rows;
+            if let Some(logits) = &out.labels {
+                let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
+                let truth = Vec::<i64>::try_from(classes.to_device(Device::Cpu))?;
+                if logits.size()[1] == 1 {
+                    let p =
+                        Vec::<f64>::try_from(logits.sigmoid().view([-1]).to_kind(Kind::Double))?;
+                    for (&t, &p) in truth.iter().zip(&p) {
+                        correct += usize::from((p >= 0.5) == (t == 1));
+                        truths.push(t == 1);
+                        scores.push(p);
+                    }
+                } else {
+                    let arg = Vec::<i64>::try_from(logits.argmax(1, false))?;
+                    correct += truth.iter().zip(&arg).filter(|(t, a)| t == a).count();
+                }
+            }
+        }
+        let classification = self.exp.loss.objective == Objective::Classification;
+        let both = truths.iter().any(|&t| t) && truths.iter().any(|&t| !t);
+        let (f2, auc) = if both {
+            let (point, f2) = ptx_metrics::best_threshold(
+                &truths,
+                &scores,
+                &[],
+                ptx_metrics::ClassMetric::FBeta(2.0),
+            )?;
+            (
+                Some((f2, point.threshold)),
+                Some(ptx_metrics::roc_auc(&truths, &scores)?),
+            )
+        } else {
+            (None, None)
+        };
+        Ok(Measured {
+            loss: sum / n.max(1) as f64,
+            dice: f64::NAN,
+            iou: f64::NAN,
+            dice_positive: None,
+            f2,
+            auc,
+            accuracy: (classification && n > 0).then(|| correct as f64 / n as f64),
+            skipped,
+        })
     }
 
     /// Input and mask tensors of a batch on the device.
@@ -451,17 +606,49 @@ impl Trainer {
         images: &ndarray::Array4<f32>,
         masks: &ndarray::Array4<f32>,
     ) -> Result<(Tensor, Tensor)> {
-        let mut x = to_tensor(images, self.device)?;
+        let y = to_tensor(masks, self.device)?;
+        let mut x = if self.exp.loss.objective == Objective::ReconstructMask {
+            y.shallow_clone()
+        } else {
+            to_tensor(images, self.device)?
+        };
         if self.exp.train.channels_last {
             x = ptx_models::channels_last(&x);
         }
-        Ok((x, to_tensor(masks, self.device)?))
+        Ok((x, y))
     }
 
-    /// The configured loss of a forward pass.
-    fn loss(&self, out: &UnetOutput, masks: &Tensor) -> Result<Tensor> {
+    /// The configured loss of a forward pass on inputs `x` with `masks` and image `classes`.
+    fn loss(
+        &self,
+        out: &UnetOutput,
+        x: &Tensor,
+        masks: &Tensor,
+        classes: &Tensor,
+    ) -> Result<Tensor> {
         let logits = out.logits.to_kind(Kind::Float);
         let l = &self.exp.loss;
+        let class_logits = || {
+            out.labels
+                .as_ref()
+                .map(|l| l.to_kind(Kind::Float))
+                .ok_or_else(|| Error::config("loss", "the model returned no classifier output"))
+        };
+        match l.objective {
+            Objective::Segmentation => {}
+            Objective::ReconstructImage | Objective::ReconstructMask => {
+                return Ok(logits.mse_loss(&x.to_kind(Kind::Float), Reduction::Mean))
+            }
+            Objective::Classification => {
+                let c = class_logits()?;
+                return if c.size()[1] == 1 {
+                    let targets = classes.to_kind(Kind::Float).view([-1, 1]);
+                    Ok(l.classification.forward(&c, &targets)?)
+                } else {
+                    Ok(c.cross_entropy_for_logits(classes))
+                };
+            }
+        }
         if l.classification_weight > 0.0 {
             let labels = out
                 .labels
@@ -504,7 +691,8 @@ impl Trainer {
                 };
                 let out = tch::autocast(autocast, || self.model.forward_t(&x, false))?;
                 let batch = x.size()[0] as usize;
-                sum += self.loss(&out, y)?.double_value(&[]) * batch as f64;
+                let none = Tensor::zeros([batch as i64], (Kind::Int64, self.device));
+                sum += self.loss(&out, &x, y, &none)?.double_value(&[]) * batch as f64;
                 n += batch;
                 let labels = out
                     .labels
@@ -571,4 +759,23 @@ fn check_same_experiment(saved: &Path, exp: &Experiment) -> Result<()> {
 
 fn fmt_opt(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.4}"))
+}
+
+/// Classes must fit the classifier: `0..classes` (0 and 1 for one output).
+fn check_classes(exp: &Experiment, train: &[i64], val: &[i64]) -> Result<()> {
+    if exp.loss.objective != Objective::Classification {
+        return Ok(());
+    }
+    let outputs = match &exp.model {
+        ptx_models::ModelConfig::Unet(u) => u.classifier.as_ref().map_or(0, |c| c.classes),
+        _ => 0,
+    };
+    let limit = outputs.max(2);
+    if let Some(&bad) = train.iter().chain(val).find(|&&c| c >= limit) {
+        return Err(Error::config(
+            "data.labels",
+            format!("class {bad} does not fit a classifier with {outputs} output(s)"),
+        ));
+    }
+    Ok(())
 }

@@ -18,6 +18,8 @@ pub struct ValidationMetrics {
     pub f2: Option<(f64, f64)>,
     /// Image-level ROC AUC (needs both classes).
     pub auc: Option<f64>,
+    /// Image-level accuracy of the score at 0.5 (`None` without images).
+    pub accuracy: Option<f64>,
 }
 
 /// Scores predictions against their truths (see [`ValidationMetrics`]).
@@ -40,6 +42,11 @@ pub fn validation_metrics(predictions: &[ImagePrediction]) -> Result<ValidationM
         scores.push(p.score());
     }
     let summary = all.compute();
+    let correct = labels
+        .iter()
+        .zip(&scores)
+        .filter(|(&l, &s)| (s >= 0.5) == l)
+        .count();
     let both = labels.iter().any(|&l| l) && labels.iter().any(|&l| !l);
     let f2 = if labels.iter().any(|&l| l) && !scores.is_empty() {
         let (point, f2) = best_threshold(&labels, &scores, &[], ClassMetric::FBeta(2.0))?;
@@ -57,5 +64,6 @@ pub fn validation_metrics(predictions: &[ImagePrediction]) -> Result<ValidationM
         } else {
             None
         },
+        accuracy: (!labels.is_empty()).then(|| correct as f64 / labels.len() as f64),
     })
 }

@@ -1,0 +1,169 @@
+//! The options every paper example takes, and the scale they resolve to.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use ptx_models::{EncoderName, WeightSource};
+use ptx_train::{DeviceChoice, InitFrom};
+
+/// Options shared by the paper examples (`--help` of any example lists them).
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// SIIM-ACR data: a folder with `dicom-images-train/` and `train-rle.csv`, or the PNG
+    /// version with `images/` and `masks/`. Without it, a small synthetic set is generated
+    /// and the example runs at small scale.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Pretrained encoder weights, `ENCODER=FILE` (e.g. `resnet34=resnet34-333f7ec4.pth`,
+    /// `densenet121=chexnet.pth.tar`) or a bare `FILE` for every encoder without its own
+    /// entry; repeatable. torchvision / timm / CheXNet classifier files. A missing file is an
+    /// error.
+    #[arg(long, value_name = "[ENCODER=]FILE")]
+    pub weights: Vec<String>,
+    /// With `--data`: start encoders that have no `--weights` from random weights instead of
+    /// stopping with an error. (Synthetic runs always may, and say so.)
+    #[arg(long)]
+    pub from_scratch: bool,
+    /// Device: auto, cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Training epochs of each run (each example's full and small defaults in its README).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Input side in pixels (square).
+    #[arg(long)]
+    pub size: Option<usize>,
+    /// Images per batch.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Synthetic images to generate when there is no `--data`.
+    #[arg(long)]
+    pub images: Option<usize>,
+    /// Output folder: runs, `results.md`, CSV tables. Default `out/papers/<example>`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of everything random.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Loader and libtorch threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Continue runs that were interrupted (each run folder resumes from its last
+    /// checkpoint) instead of refusing folders that already have checkpoints.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Delete each run's checkpoint folders once its numbers are in the table (logs, curves
+    /// and montages stay; such runs cannot be resumed). A ResNet34 checkpoint with its Adam
+    /// state is about 300 MB, and Table 6 alone trains 32 runs.
+    #[arg(long)]
+    pub discard_checkpoints: bool,
+}
+
+/// One scale of an example: what `--epochs`, `--size`, `--batch-size`, `--images` default to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale {
+    /// Epochs of each run.
+    pub epochs: usize,
+    /// Input side in pixels.
+    pub size: usize,
+    /// Images per batch.
+    pub batch_size: usize,
+    /// Synthetic images (small scale only).
+    pub images: usize,
+}
+
+/// The settings of a run after defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Epochs of each run.
+    pub epochs: usize,
+    /// Input side in pixels.
+    pub size: usize,
+    /// Images per batch.
+    pub batch_size: usize,
+    /// Synthetic images (when `synthetic`).
+    pub images: usize,
+    /// Whether the data is synthetic (no `--data`).
+    pub synthetic: bool,
+    /// The output folder.
+    pub out: PathBuf,
+}
+
+impl CommonArgs {
+    /// The settings: the paper's scale (`full`) with `--data`, `small` without, each value
+    /// overridden by its option.
+    pub fn settings(&self, example: &str, full: Scale, small: Scale) -> Settings {
+        let synthetic = self.data.is_none();
+        let s = if synthetic { small } else { full };
+        Settings {
+            epochs: self.epochs.unwrap_or(s.epochs).max(1),
+            size: self.size.unwrap_or(s.size),
+            batch_size: self.batch_size.unwrap_or(s.batch_size).max(1),
+            images: self.images.unwrap_or(s.images),
+            synthetic,
+            out: self
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("out/papers").join(example)),
+        }
+    }
+
+    /// The weights file given for `encoder` (its own `ENCODER=FILE` entry, else a bare
+    /// `FILE`), if any.
+    pub fn weights_for(&self, encoder: EncoderName) -> Option<PathBuf> {
+        let name = encoder.to_string();
+        let own = self.weights.iter().find_map(|w| {
+            w.split_once('=')
+                .filter(|(n, _)| *n == name)
+                .map(|(_, f)| PathBuf::from(f))
+        });
+        own.or_else(|| {
+            self.weights
+                .iter()
+                .find(|w| !w.contains('='))
+                .map(PathBuf::from)
+        })
+    }
+
+    /// The `[[init]]` entry that puts pretrained classifier weights into `encoder`, or none
+    /// when the run may start from random weights (`--from-scratch`, or synthetic data).
+    ///
+    /// # Errors
+    /// A weights file that does not exist; real data, no weights and no `--from-scratch`.
+    pub fn pretrained(&self, encoder: EncoderName) -> Result<Vec<InitFrom>> {
+        match self.weights_for(encoder) {
+            Some(file) if !file.is_file() => {
+                bail!("--weights for {encoder}: {} does not exist", file.display())
+            }
+            Some(file) => Ok(vec![InitFrom {
+                from: file,
+                parts: Vec::new(),
+                source: WeightSource::Classifier,
+                strict: true,
+            }]),
+            None if self.from_scratch || self.data.is_none() => Ok(Vec::new()),
+            None => bail!(
+                "the paper starts {encoder} from pretrained weights: pass --weights {encoder}=FILE, or --from-scratch to train it from random weights"
+            ),
+        }
+    }
+
+    /// One line saying which encoders start from random weights (printed by the examples).
+    pub fn init_note(&self, encoders: &[EncoderName]) -> Option<String> {
+        let random: Vec<String> = encoders
+            .iter()
+            .filter(|e| self.weights_for(**e).is_none())
+            .map(|e| e.to_string())
+            .collect();
+        (!random.is_empty()).then(|| {
+            format!(
+                "note: {} start from random weights ({}); the paper used pretrained ones (--weights ENCODER=FILE)",
+                random.join(", "),
+                if self.data.is_none() { "synthetic run" } else { "--from-scratch" }
+            )
+        })
+    }
+}

@@ -1,0 +1,91 @@
+//! One module per paper: each `run` trains the paper's configurations and returns its table.
+//!
+//! | module | paper | table |
+//! |---|---|---|
+//! | [`haghanifar`] | Haghanifar et al., two-stage CheXNet + SE-ResNeXt50 U-Net | Tables 1 and 2, freezing modes |
+//! | [`shannak`] | Shannak et al., U-Net auto-encoder transfer | Table 4 |
+//! | [`viel`] | Viel & Orhan, Lovász / ASPP / hypercolumns / scSE ablation | Table 6 |
+//! | [`dasic`] | Dasic et al., backbones, whole image versus patches | Table 1 |
+//! | [`harmalkar`] | Harmalkar et al., classifier and pseudo-label pre-training | Table 1 |
+
+use std::path::Path;
+
+use anyhow::Result;
+use ptx_models::ModelConfig;
+use ptx_train::{DataConfig, Experiment, FitReport, Resume, Trainer};
+
+use crate::args::{CommonArgs, Settings};
+
+pub mod dasic;
+pub mod haghanifar;
+pub mod harmalkar;
+pub mod shannak;
+pub mod viel;
+
+/// An experiment with the settings' size, epochs, batch size, device, threads and seed, the
+/// given data and model; everything else at ptx-train's defaults.
+pub fn base_experiment(
+    name: &str,
+    data: &DataConfig,
+    model: ModelConfig,
+    settings: &Settings,
+    args: &CommonArgs,
+) -> Experiment {
+    let mut exp = Experiment {
+        name: name.into(),
+        seed: args.seed,
+        data: data.clone(),
+        input: Default::default(),
+        model,
+        loss: Default::default(),
+        optimizer: Default::default(),
+        schedule: Default::default(),
+        train: Default::default(),
+        init: Vec::new(),
+    };
+    exp.input.size = [settings.size, settings.size];
+    let t = &mut exp.train;
+    t.epochs = settings.epochs;
+    t.batch_size = settings.batch_size;
+    t.device = args.device;
+    t.loader_threads = args.threads;
+    t.torch_threads = args.threads;
+    t.progress = !args.quiet;
+    t.montage = 8;
+    exp
+}
+
+/// With `--discard-checkpoints`, deletes the `checkpoints/` and `swa/` folders of the run
+/// folders `dirs` (a run whose numbers are already in the table).
+///
+/// # Errors
+/// A folder that cannot be removed.
+pub fn discard(args: &CommonArgs, dirs: &[std::path::PathBuf]) -> Result<()> {
+    if !args.discard_checkpoints {
+        return Ok(());
+    }
+    for dir in dirs {
+        for sub in ["checkpoints", "swa"] {
+            let p = dir.join(sub);
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+                    .map_err(|e| anyhow::anyhow!("removing {}: {e}", p.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Trains `exp` in `dir` (resuming with `--resume`).
+///
+/// # Errors
+/// As [`Trainer::new`] and [`Trainer::fit`].
+pub fn fit(exp: Experiment, dir: &Path, args: &CommonArgs) -> Result<FitReport> {
+    let resume = if args.resume {
+        Resume::IfPresent
+    } else {
+        Resume::Never
+    };
+    eprintln!("== {} -> {}", exp.name, dir.display());
+    Ok(Trainer::new(exp, dir, resume)?.fit()?)
+}

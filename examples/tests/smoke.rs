@@ -1,0 +1,177 @@
+//! Every example's every configuration, built and trained once (one epoch, a dozen synthetic
+//! images, 32 px; 96 px for the backbones, InceptionV3's smallest) and scored: the table has the paper's rows, each cell a number in range,
+//! and the results files are written.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use clap::Parser;
+use ptx_examples::args::CommonArgs;
+use ptx_examples::papers::{dasic, haghanifar, harmalkar, shannak, viel};
+use ptx_examples::table::Table;
+
+#[derive(Parser)]
+struct Wrapper {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// The tiny settings, `extra` option-value pairs replacing or adding to them.
+fn tiny(out: &std::path::Path, extra: &[&str]) -> CommonArgs {
+    let out = out.display().to_string();
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("--images", "12"),
+        ("--size", "32"),
+        ("--epochs", "1"),
+        ("--batch-size", "4"),
+        ("--threads", "1"),
+        ("--out", &out),
+    ];
+    for kv in extra.chunks(2) {
+        pairs.retain(|(k, _)| *k != kv[0]);
+        pairs.push((kv[0], kv[1]));
+    }
+    let mut argv = vec!["example", "--quiet", "--discard-checkpoints"];
+    argv.extend(pairs.iter().flat_map(|(k, v)| [*k, *v]));
+    Wrapper::parse_from(argv).common
+}
+
+/// Every cell of `columns` parses as a number within `range`.
+fn numbers_in(
+    table: &Table,
+    columns: std::ops::Range<usize>,
+    range: std::ops::RangeInclusive<f64>,
+) {
+    for row in &table.rows {
+        for cell in &row[columns.clone()] {
+            let v: f64 = cell
+                .parse()
+                .unwrap_or_else(|_| panic!("`{cell}` in {row:?} of {}", table.title));
+            assert!(range.contains(&v), "{v} in {row:?}");
+        }
+    }
+}
+
+fn written(dir: &std::path::Path, stems: &[&str]) {
+    let md = std::fs::read_to_string(dir.join("results.md")).unwrap();
+    assert!(
+        md.contains("## This run") && md.contains("## The paper"),
+        "{md}"
+    );
+    for stem in stems {
+        assert!(dir.join(format!("{stem}.csv")).is_file(), "{stem}.csv");
+    }
+}
+
+#[test]
+fn viel_all_sixteen_combinations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = viel::run(&tiny(tmp.path(), &["--images", "8"]), None).unwrap();
+    assert_eq!(table.rows.len(), 16);
+    assert_eq!(
+        table.rows[8][..4],
+        ["", "✓", "✓", ""],
+        "Table 6's row order"
+    );
+    numbers_in(&table, 4..6, 0.0..=1.0);
+    written(tmp.path(), &["table6"]);
+    // Both stages of every combination trained and logged; checkpoints discarded after use.
+    let runs = tmp.path().join("runs");
+    assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 16);
+    let stage2 = runs.join("aspp-hypercolumns/stage2");
+    assert!(stage2.join("log.csv").is_file() && !stage2.join("checkpoints").exists());
+}
+
+#[test]
+fn shannak_autoencoders_and_six_transfer_scenarios() {
+    let tmp = tempfile::tempdir().unwrap();
+    let table = shannak::run(&tiny(tmp.path(), &[]), None).unwrap();
+    let names: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, shannak::ROWS.map(|r| r.0));
+    numbers_in(&table, 1..3, 0.0..=1.0);
+    written(tmp.path(), &["table4"]);
+    for ae in ["autoencoder-xray", "autoencoder-mask"] {
+        let log =
+            std::fs::read_to_string(tmp.path().join("runs").join(ae).join("log.csv")).unwrap();
+        assert_eq!(log.lines().count(), 2, "{ae}: one epoch logged");
+    }
+}
+
+#[test]
+fn dasic_six_backbones_whole_and_patches() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 96 px: the smallest InceptionV3 input, so the patches are the whole image here.
+    let table = dasic::run(&tiny(tmp.path(), &["--size", "96", "--images", "8"]), None).unwrap();
+    assert_eq!(table.rows.len(), 6);
+    numbers_in(&table, 1..5, 0.0..=100.0);
+    written(tmp.path(), &["table1"]);
+    assert!(tmp.path().join("patches/folds.csv").is_file());
+}
+
+#[test]
+fn harmalkar_three_pretraining_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (table, pre) = harmalkar::run(&tiny(tmp.path(), &[]), harmalkar::Latent::Vae).unwrap();
+    assert_eq!(table.rows.len(), 3);
+    numbers_in(&table, 1..2, 0.0..=100.0);
+    numbers_in(&pre, 2..3, 0.0..=100.0);
+    let labels = std::fs::read_to_string(tmp.path().join("pseudo-labels.csv")).unwrap();
+    assert_eq!(
+        labels.lines().count(),
+        13,
+        "a pseudo-label for each of the 12 images"
+    );
+    written(tmp.path(), &["table1", "pretraining"]);
+}
+
+#[test]
+fn haghanifar_freezing_modes_folds_swa_and_threshold_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tables = haghanifar::run(&tiny(tmp.path(), &["--images", "18"])).unwrap();
+    let [modes, confusion, table2] = tables.as_slice() else {
+        panic!("three tables");
+    };
+    assert_eq!(modes.rows.len(), 3);
+    numbers_in(modes, 1..3, 0.0..=1.0);
+    let counts: u64 = confusion
+        .rows
+        .iter()
+        .flat_map(|r| r[1..].iter().map(|c| c.parse::<u64>().unwrap()))
+        .sum();
+    assert_eq!(
+        counts, 6,
+        "every image of validation fold 0 (18 / 3) counted once"
+    );
+    assert_eq!(table2.rows.len(), 2);
+    numbers_in(table2, 2..3, 0.0..=1.0);
+    assert!(tmp
+        .path()
+        .join("stage2-swa-top3/model.safetensors")
+        .is_file());
+    written(tmp.path(), &["freezing", "table1", "table2"]);
+}
+
+#[test]
+fn real_data_without_weights_or_with_a_missing_file_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("siim");
+    std::fs::create_dir_all(data.join("images")).unwrap();
+    std::fs::create_dir_all(data.join("masks")).unwrap();
+    let d = data.display().to_string();
+    let err = viel::run(&tiny(tmp.path(), &["--data", &d]), None).unwrap_err();
+    assert!(err.to_string().contains("--from-scratch"), "{err}");
+    let missing = format!("resnet34={}", tmp.path().join("nope.pth").display());
+    let err = viel::run(
+        &tiny(tmp.path(), &["--data", &d, "--weights", &missing]),
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    let err = viel::run(
+        &tiny(tmp.path(), &["--data", tmp.path().to_str().unwrap()]),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("expected dicom-images-train"),
+        "{err}"
+    );
+}
