@@ -68,7 +68,7 @@ pub fn overlay(
 /// image by [`resize_input`], the masks by nearest neighbour.
 ///
 /// # Errors
-/// As [`overlay`]; [`crate::Error::InvalidArgument`] for a zero tile or empty image.
+/// As [`overlay`]; [`crate::Error::InvalidOption`] for a zero tile or empty image.
 pub fn overlay_tile(
     image: ArrayView2<'_, u8>,
     truth: Option<ArrayView2<'_, u8>>,

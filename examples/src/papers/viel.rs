@@ -179,7 +179,7 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
     if let Some(note) = args.init_note(&[EncoderName::Resnet34]) {
         eprintln!("{note}");
     }
-    let stage1_epochs = if s.synthetic { 1 } else { 3 };
+    let stage1_epochs = if s.synthetic { 1 } else { s.epochs.min(3) };
     let mut table = Table::new("Table 6: Ablation study (this run)", &COLUMNS);
     for (i, m) in Modifications::all().iter().enumerate() {
         if only.is_some_and(|o| !o.contains(&i)) {
