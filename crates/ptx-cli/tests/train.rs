@@ -91,7 +91,8 @@ fn synth_train_kill_resume_predict_evaluate() {
         &"--resume",
     ];
 
-    // Start, wait for the first checkpoint of stage 1, kill the process hard.
+    // Start, wait for the first epoch of stage 1 to be logged (the log is written after the
+    // checkpoint, so waiting for the checkpoint alone could kill before the log), kill hard.
     let mut child = Command::new(env!("CARGO_BIN_EXE_ptx"))
         .args(args.iter().map(|a| a.as_ref()))
         .stderr(std::process::Stdio::null())
@@ -99,11 +100,12 @@ fn synth_train_kill_resume_predict_evaluate() {
         .spawn()
         .unwrap();
     let latest = run.join("stage1/checkpoints/latest");
+    let log = run.join("stage1/log.csv");
     let t0 = Instant::now();
-    while !latest.exists() {
+    while !log.exists() {
         assert!(
             t0.elapsed() < Duration::from_secs(300),
-            "no checkpoint after 5 minutes"
+            "no logged epoch after 5 minutes"
         );
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -113,6 +115,7 @@ fn synth_train_kill_resume_predict_evaluate() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    assert!(latest.exists(), "a logged epoch without its checkpoint");
     let done_before = log_rows(&run.join("stage1")).len();
     assert!(
         (1..4).contains(&done_before),
