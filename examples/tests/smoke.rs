@@ -1,6 +1,7 @@
 //! Every example's every configuration, built and trained once (one epoch, a dozen synthetic
-//! images, 32 px; 96 px for the backbones, InceptionV3's smallest) and scored: the table has the paper's rows, each cell a number in range,
-//! and the results files are written.
+//! images, 32 px; 96 px for the backbones, InceptionV3's smallest) and scored: the table has
+//! the paper's rows, each cell a number in range, and the results files are written. Also the
+//! `--data` path with weight files in torchvision / CheXNet / timm format, and bad inputs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use clap::Parser;
@@ -14,7 +15,8 @@ struct Wrapper {
     common: CommonArgs,
 }
 
-/// The tiny settings, `extra` option-value pairs replacing or adding to them.
+/// The tiny settings, `extra` option-value pairs replacing or adding to them (`--weights`
+/// adds each time).
 fn tiny(out: &std::path::Path, extra: &[&str]) -> CommonArgs {
     let out = out.display().to_string();
     let mut pairs: Vec<(&str, &str)> = vec![
@@ -26,7 +28,9 @@ fn tiny(out: &std::path::Path, extra: &[&str]) -> CommonArgs {
         ("--out", &out),
     ];
     for kv in extra.chunks(2) {
-        pairs.retain(|(k, _)| *k != kv[0]);
+        if kv[0] != "--weights" {
+            pairs.retain(|(k, _)| *k != kv[0]); // --weights repeats; the others replace
+        }
         pairs.push((kv[0], kv[1]));
     }
     let mut argv = vec!["example", "--quiet", "--discard-checkpoints"];
@@ -174,4 +178,65 @@ fn real_data_without_weights_or_with_a_missing_file_is_an_error() {
         err.to_string().contains("expected dicom-images-train"),
         "{err}"
     );
+}
+
+/// The `--data` path with pretrained weights in the formats users download: a SIIM-layout
+/// folder (`dicom-images-train/` + `train-rle.csv`, written by `ptx_io::synth`) and the
+/// random-weight torchvision ResNet34 / CheXNet / timm SE-ResNeXt50 files that
+/// `scripts/golden.sh` saves with PyTorch. Viel's first row and Haghanifar's whole table
+/// run at the full-scale settings (2 folds / 5 folds, 3 freezing epochs capped by
+/// `--epochs 1`), shrunk only in size, epochs and batch.
+#[test]
+fn siim_layout_with_pretrained_weight_files() {
+    let Some(imports) = ptx_testdata::golden("models/imports") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("siim");
+    let options = ptx_io::synth::SynthOptions {
+        count: 20,
+        size: 64,
+        seed: 5,
+        positive_share: 0.5,
+        ..Default::default()
+    };
+    ptx_io::synth::write_dataset(&data, &options).unwrap();
+    let d = data.display().to_string();
+    let weight = |encoder: &str, file: &str| format!("{encoder}={}", imports.join(file).display());
+
+    let out = tmp.path().join("viel");
+    let resnet34 = weight("resnet34", "torchvision_resnet34.pth");
+    let args = tiny(&out, &["--data", &d, "--weights", &resnet34]);
+    let table = viel::run(&args, Some(&[0])).unwrap();
+    assert_eq!(table.rows.len(), 1);
+    numbers_in(&table, 4..6, 0.0..=1.0);
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(
+        md.contains("SIIM data:") && !md.contains("synthetic"),
+        "{md}"
+    );
+    assert!(
+        !out.join("synthetic").exists(),
+        "no synthetic set with --data"
+    );
+
+    let out = tmp.path().join("haghanifar");
+    let chexnet = weight("densenet121", "chexnet.pth.tar");
+    let seresnext = weight("se_resnext50_32x4d", "timm_seresnext50_32x4d.pth");
+    let args = tiny(
+        &out,
+        &["--data", &d, "--weights", &chexnet, "--weights", &seresnext],
+    );
+    let tables = haghanifar::run(&args).unwrap();
+    let [modes, confusion, table2] = tables.as_slice() else {
+        panic!("three tables");
+    };
+    numbers_in(modes, 1..3, 0.0..=1.0);
+    let counts: u64 = confusion
+        .rows
+        .iter()
+        .flat_map(|r| r[1..].iter().map(|c| c.parse::<u64>().unwrap()))
+        .sum();
+    assert_eq!(counts, 4, "validation fold 0 of 5 holds 20 / 5 images");
+    numbers_in(table2, 2..3, 0.0..=1.0);
 }
