@@ -132,8 +132,14 @@ impl CommonArgs {
     /// when the run may start from random weights (`--from-scratch`, or synthetic data).
     ///
     /// # Errors
-    /// A weights file that does not exist; real data, no weights and no `--from-scratch`.
+    /// A weights file that does not exist; an `ENCODER=` naming no encoder; real data, no
+    /// weights and no `--from-scratch`.
     pub fn pretrained(&self, encoder: EncoderName) -> Result<Vec<InitFrom>> {
+        for (name, _) in self.weights.iter().filter_map(|w| w.split_once('=')) {
+            // A misspelt name would otherwise leave its encoder without weights unnoticed.
+            name.parse::<EncoderName>()
+                .map_err(|e| anyhow::anyhow!("--weights {name}=...: {e}"))?;
+        }
         match self.weights_for(encoder) {
             Some(file) if !file.is_file() => {
                 bail!("--weights for {encoder}: {} does not exist", file.display())

@@ -169,6 +169,13 @@ fn real_data_without_weights_or_with_a_missing_file_is_an_error() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
+    let misspelt = format!("resnet43={}", tmp.path().join("nope.pth").display());
+    let err = viel::run(
+        &tiny(tmp.path(), &["--data", &d, "--weights", &misspelt]),
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("resnet43"), "{err}");
     let err = viel::run(
         &tiny(tmp.path(), &["--data", tmp.path().to_str().unwrap()]),
         None,
