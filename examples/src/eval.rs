@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use ptx_metrics::{Confusion, EmptyPolicy, SegmentationMeter};
 use ptx_train::predict::predict_source;
 use ptx_train::run::{validation_metrics, ValidationMetrics};
@@ -12,12 +12,8 @@ use ptx_train::{Dataset, Ensemble, Experiment, FitReport, ImagePrediction};
 #[derive(Debug, Clone)]
 pub struct Scores {
     /// The trainer's validation numbers: the challenge's mean Dice, mean IoU, Dice over
-    /// positives, F2, AUC, accuracy.
+    /// positives, pooled Dice, F2, AUC, accuracy.
     pub metrics: ValidationMetrics,
-    /// Pooled pixel Dice over all images (sum of overlaps over sum of sizes).
-    pub pooled_dice: Option<f64>,
-    /// Pooled pixel IoU (`D / (2 - D)` of the pooled Dice).
-    pub pooled_iou: Option<f64>,
     /// The predictions, for further analysis.
     pub predictions: Vec<ImagePrediction>,
 }
@@ -28,19 +24,15 @@ impl Scores {
     /// # Errors
     /// Mismatched shapes.
     pub fn of(predictions: Vec<ImagePrediction>) -> Result<Self> {
-        let metrics = validation_metrics(&predictions)?;
-        let mut meter = SegmentationMeter::new(EmptyPolicy::Kaggle);
-        for p in &predictions {
-            let pred = p.probability.mapv(|v| u8::from(v > 0.5));
-            meter.update(p.truth.view(), pred.view())?;
-        }
-        let pooled_dice = meter.compute().pooled_dice();
         Ok(Self {
-            metrics,
-            pooled_dice,
-            pooled_iou: pooled_dice.map(|d| d / (2.0 - d)),
+            metrics: validation_metrics(&predictions)?,
             predictions,
         })
+    }
+
+    /// Pooled pixel IoU, `D / (2 - D)` of the pooled Dice `D`.
+    pub fn pooled_iou(&self) -> Option<f64> {
+        self.metrics.pooled_dice.map(|d| d / (2.0 - d))
     }
 
     /// The image-level confusion matrix of the scores at `threshold`.
@@ -73,10 +65,30 @@ pub fn final_model(fit: &FitReport) -> Result<PathBuf> {
 /// # Errors
 /// Loading the models or the data.
 pub fn evaluate(dirs: &[PathBuf], exp: &Experiment, threads: usize) -> Result<Scores> {
-    let device = exp.train.device.device()?;
+    Scores::of(predict_validation(dirs, exp, threads)?.predictions)
+}
+
+/// The predictions of [`predict_validation`], with the ImageId of each.
+#[derive(Debug, Clone)]
+pub struct ValidationPredictions {
+    /// One per validation image that loaded; `index` counts in `image_ids`.
+    pub predictions: Vec<ImagePrediction>,
+    /// ImageId of each validation image, in fold order.
+    pub image_ids: Vec<String>,
+}
+
+/// Runs the models in `dirs` (averaged) over the validation fold of `exp` at its input size.
+///
+/// # Errors
+/// Loading the models or the data.
+pub fn predict_validation(
+    dirs: &[PathBuf],
+    exp: &Experiment,
+    threads: usize,
+) -> Result<ValidationPredictions> {
     let dataset = Dataset::open(&exp.data, exp.seed)?;
     let val = dataset.split(exp.data.validation_fold, true, exp.data.positives_only);
-    let ensemble = Ensemble::load(dirs, device, false)?;
+    let ensemble = Ensemble::load(dirs, exp.train.device.device()?, false)?;
     let (predictions, _) = predict_source(
         &ensemble,
         dataset.source(&val),
@@ -84,7 +96,14 @@ pub fn evaluate(dirs: &[PathBuf], exp: &Experiment, threads: usize) -> Result<Sc
         exp.train.batch_size,
         threads,
     )?;
-    Scores::of(predictions)
+    let image_ids = val
+        .iter()
+        .map(|&i| dataset.samples[i].image_id.clone())
+        .collect();
+    Ok(ValidationPredictions {
+        predictions,
+        image_ids,
+    })
 }
 
 /// The pixel threshold with the highest mean IoU (the challenge's empty rule) among
@@ -96,13 +115,33 @@ pub fn iou_threshold_search(
     predictions: &[ImagePrediction],
     thresholds: &[f32],
 ) -> Result<(f32, f64)> {
-    let mut best = (0.5, f64::NEG_INFINITY);
-    for &t in thresholds {
-        let mut meter = SegmentationMeter::new(EmptyPolicy::Kaggle);
-        for p in predictions {
-            let pred = p.probability.mapv(|v| u8::from(v > t));
-            meter.update(p.truth.view(), pred.view())?;
+    // One pass over each image's pixels counts every threshold at once.
+    let mut meters: Vec<SegmentationMeter> = thresholds
+        .iter()
+        .map(|_| SegmentationMeter::new(EmptyPolicy::Kaggle))
+        .collect();
+    let mut counts = vec![Confusion::default(); thresholds.len()];
+    for p in predictions {
+        if p.probability.dim() != p.truth.dim() {
+            bail!(
+                "prediction {} is {:?} but its truth {:?}",
+                p.index,
+                p.probability.dim(),
+                p.truth.dim()
+            );
         }
+        counts.fill(Confusion::default());
+        for (&v, &truth) in p.probability.iter().zip(&p.truth) {
+            for (c, &t) in counts.iter_mut().zip(thresholds) {
+                c.add_one(truth != 0, v > t);
+            }
+        }
+        for (meter, &c) in meters.iter_mut().zip(&counts) {
+            meter.update_counts(c);
+        }
+    }
+    let mut best = (0.5, f64::NEG_INFINITY);
+    for (&t, meter) in thresholds.iter().zip(&meters) {
         let iou = meter.compute().mean_iou.unwrap_or(f64::NAN);
         if iou > best.1 {
             best = (t, iou);

@@ -12,7 +12,8 @@ use ptx_preproc::{resize, Interpolation, PatchGrid, Source, Stitcher};
 use ptx_train::{DataConfig, Dataset, ImagePrediction};
 
 /// Writes every image of `data` resized to `whole` x `whole` (area interpolation; masks
-/// nearest) and cut into `side` x `side` patches without overlap, as
+/// nearest) and cut into `side` x `side` patches at a stride of `side` (the last row and
+/// column moved in to end at the border, so they overlap when `side` does not divide `whole`), as
 /// `out/images/<ImageId>_<y>_<x>.png` and `out/masks/...`, and `out/folds.csv` putting every
 /// patch in its image's fold (so no image has patches on both sides of the split). Returns
 /// the data section for the patches. Existing files are reused when `out/done` says the same

@@ -123,6 +123,23 @@ pub struct InitFrom {
     pub strict: bool,
 }
 
+impl InitFrom {
+    /// `parts` select variables of a checkpoint folder: with an existing weights file they
+    /// are an error (a path that does not exist is reported when the run starts).
+    pub(crate) fn check_parts(&self) -> Result<()> {
+        if !self.parts.is_empty() && self.from.is_file() {
+            return Err(Error::config(
+                "init.parts",
+                format!(
+                    "{} is a weights file: `parts` needs a checkpoint folder (use `source`)",
+                    self.from.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What the network learns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -664,15 +681,7 @@ impl Experiment {
         }
         self.validate_objective()?;
         for init in &self.init {
-            if !init.parts.is_empty() && !init.from.is_dir() && init.from.exists() {
-                return Err(Error::config(
-                    "init.parts",
-                    format!(
-                        "{} is a weights file: `parts` needs a checkpoint folder (use `source`)",
-                        init.from.display()
-                    ),
-                ));
-            }
+            init.check_parts()?;
         }
         if let Sampling::OversamplePositives { copies: 0 } = self.data.sampling {
             return Err(Error::config("data.sampling.copies", "must be at least 1"));
@@ -685,8 +694,9 @@ impl Experiment {
         self.input.train_pipeline().map(drop)
     }
 
-    /// The model's pixel-head task and classifier classes (0 without a classifier).
-    fn head(&self) -> (Task, i64, i64) {
+    /// The model's pixel-head task, its classes, and the classifier's classes (0 without a
+    /// classifier).
+    pub(crate) fn head(&self) -> (Task, i64, i64) {
         match &self.model {
             ModelConfig::Unet(u) => (
                 u.task,

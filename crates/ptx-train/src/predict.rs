@@ -195,6 +195,25 @@ pub fn predict_source(
     )
 }
 
+/// A loader over `source` for evaluation: in order, every image once (no dropped last
+/// batch), images that fail to load skipped and reported.
+pub(crate) fn eval_loader(
+    source: SampleSource,
+    pipeline: Pipeline,
+    batch_size: usize,
+    threads: usize,
+) -> Result<Loader<SampleSource>> {
+    let options = LoaderOptions {
+        batch_size,
+        threads: thread_count(threads),
+        shuffle: false,
+        drop_last: false,
+        on_error: OnError::Skip,
+        ..LoaderOptions::default()
+    };
+    Ok(Loader::new(source, pipeline, options)?)
+}
+
 /// As [`predict_source`] with any forward function: `forward(images, masks)` gets the batch
 /// on `device` (`(N, C, H, W)` and `(N, 1, H, W)`) and returns pixel probabilities
 /// `(N, 1, H, W)` and optional image probabilities `(N)`.
@@ -209,15 +228,7 @@ pub fn predict_with(
     device: Device,
     mut forward: impl FnMut(&Tensor, &Tensor) -> Result<(Tensor, Option<Tensor>)>,
 ) -> Result<(Vec<ImagePrediction>, Skipped)> {
-    let options = LoaderOptions {
-        batch_size,
-        threads: thread_count(threads),
-        shuffle: false,
-        drop_last: false,
-        on_error: OnError::Skip,
-        ..LoaderOptions::default()
-    };
-    let loader = Loader::new(source, pipeline, options)?;
+    let loader = eval_loader(source, pipeline, batch_size, threads)?;
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for batch in loader.epoch(0) {

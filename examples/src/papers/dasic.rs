@@ -12,11 +12,10 @@ use ptx_io::synth::SynthOptions;
 use ptx_losses::Combined;
 use ptx_models::{EncoderName, ModelConfig, UnetConfig};
 use ptx_preproc::{Channel, ChannelStack, Preset};
-use ptx_train::predict::predict_source;
-use ptx_train::{Dataset, Ensemble, Experiment, Monitor, OptimizerConfig, Sampling};
+use ptx_train::{Experiment, Monitor, OptimizerConfig, Sampling};
 
 use crate::args::{CommonArgs, Scale};
-use crate::eval::{evaluate, final_model, Scores};
+use crate::eval::{evaluate, final_model, predict_validation, Scores};
 use crate::papers::{base_experiment, discard, fit};
 use crate::patches::{stitch, write_patch_dataset};
 use crate::table::{num, write_results, Table};
@@ -204,20 +203,8 @@ fn evaluate_patches(
     whole: usize,
     args: &CommonArgs,
 ) -> Result<Scores> {
-    let dataset = Dataset::open(&exp.data, exp.seed)?;
-    let val = dataset.split(exp.data.validation_fold, true, false);
-    let ensemble = Ensemble::load(&[dir.to_path_buf()], exp.train.device.device()?, false)?;
-    let (predictions, _) = predict_source(
-        &ensemble,
-        dataset.source(&val),
-        exp.input.eval_pipeline(),
-        exp.train.batch_size,
-        args.threads,
-    )?;
-    let ids: Vec<String> = val
-        .iter()
-        .map(|&i| dataset.samples[i].image_id.clone())
-        .collect();
-    let stitched = stitch(&predictions, &ids, whole).context("stitching patch predictions")?;
+    let patches = predict_validation(&[dir.to_path_buf()], exp, args.threads)?;
+    let stitched = stitch(&patches.predictions, &patches.image_ids, whole)
+        .context("stitching patch predictions")?;
     Scores::of(stitched)
 }

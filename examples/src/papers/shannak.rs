@@ -210,8 +210,8 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         let scores = evaluate(&[final_model(&fitted)?], &e, args.threads)?;
         table.row(vec![
             name.to_string(),
-            num(scores.pooled_dice, 2),
-            num(scores.pooled_iou, 2),
+            num(scores.metrics.pooled_dice, 2),
+            num(scores.pooled_iou(), 2),
         ]);
         discard(args, &[dir])?;
     }

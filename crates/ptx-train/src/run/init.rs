@@ -35,15 +35,7 @@ pub fn apply_init(model: &mut Model, inits: &[InitFrom], device: Device) -> Resu
                 from.display()
             ));
         } else {
-            if !init.parts.is_empty() {
-                return Err(Error::config(
-                    "init.parts",
-                    format!(
-                        "{} is a weights file: `parts` needs a checkpoint folder",
-                        from.display()
-                    ),
-                ));
-            }
+            init.check_parts()?;
             let report = model.load_weights(from, init.source, init.strict)?;
             lines.push(format!("init: {report} from {}", from.display()));
         }

@@ -6,13 +6,13 @@ use std::time::Instant;
 use ndarray::Array2;
 use ptx_losses::{image_labels, MultiTask};
 use ptx_models::{Model, UnetOutput};
-use ptx_preproc::{Batches, Loader, LoaderOptions, OnError, Source, WeightedSampler};
+use ptx_preproc::{Batches, Loader, LoaderOptions, Source, WeightedSampler};
 use tch::{Device, Kind, Reduction, Tensor};
 
 use crate::data::{Dataset, SampleSource};
 use crate::experiment::{Experiment, Objective, Sampling};
 use crate::optim::Optimizer;
-use crate::predict::{predict_with, to_tensor, ImagePrediction};
+use crate::predict::{eval_loader, predict_with, to_tensor, ImagePrediction};
 use crate::run::checkpoint::{read_state, RunDir, TrainState};
 use crate::run::init::apply_init;
 use crate::run::log::{write_logs, EpochRecord};
@@ -325,7 +325,7 @@ impl Trainer {
                 let classes = self.classes(&self.train_classes, &batch.indices);
                 let out =
                     tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, true))?;
-                let loss = self.loss(&out, &x, &y, &classes)?;
+                let loss = self.loss(&out, &x, &y, classes.as_ref())?;
                 self.optimizer.zero_grad();
                 loss.backward();
                 self.optimizer.step();
@@ -373,7 +373,7 @@ impl Trainer {
             let (x, y) = self.batch_tensors(&batch.images, &batch.masks)?;
             let classes = self.classes(&self.train_classes, &batch.indices);
             let out = tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, true))?;
-            let loss = self.loss(&out, &x, &y, &classes)?;
+            let loss = self.loss(&out, &x, &y, classes.as_ref())?;
             let value = loss.double_value(&[]);
             if !value.is_finite() {
                 bar.finish_and_clear();
@@ -518,27 +518,23 @@ impl Trainer {
         Ok(self.train_loader.epoch_with_order(epoch, order))
     }
 
-    /// The classes of a batch's rows as an int64 tensor `(N)` on the device.
-    fn classes(&self, classes: &[i64], indices: &[usize]) -> Tensor {
-        let rows: Vec<i64> = indices.iter().map(|&i| classes[i]).collect();
-        Tensor::from_slice(&rows).to_device(self.device)
+    /// The classes of a batch's rows as an int64 tensor `(N)` on the device, for the
+    /// classification objective only (the other losses do not use them).
+    fn classes(&self, classes: &[i64], indices: &[usize]) -> Option<Tensor> {
+        (self.exp.loss.objective == Objective::Classification).then(|| {
+            let rows: Vec<i64> = indices.iter().map(|&i| classes[i]).collect();
+            Tensor::from_slice(&rows).to_device(self.device)
+        })
     }
 
     /// Validation of the objectives other than segmentation: the loss, and for
     /// classification the accuracy (and F2 / AUC with one class).
     fn validate_other(&self) -> Result<Measured> {
-        let options = LoaderOptions {
-            batch_size: self.exp.train.batch_size,
-            threads: crate::predict::thread_count(self.exp.train.loader_threads),
-            shuffle: false,
-            drop_last: false,
-            on_error: OnError::Skip,
-            ..LoaderOptions::default()
-        };
-        let loader = Loader::new(
+        let loader = eval_loader(
             self.val_source.clone(),
             self.exp.input.eval_pipeline(),
-            options,
+            self.exp.train.batch_size,
+            self.exp.train.loader_threads,
         )?;
         let _guard = tch::no_grad_guard();
         let (mut sum, mut n, mut skipped, mut correct) = (0.0, 0usize, 0usize, 0usize);
@@ -553,11 +549,11 @@ impl Trainer {
             let classes = self.classes(&self.val_classes, &batch.indices);
             let out = tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, false))?;
             let rows = batch.indices.len();
-            sum += self.loss(&out, &x, &y, &classes)?.double_value(&[]) * rows as f64;
+            sum += self.loss(&out, &x, &y, classes.as_ref())?.double_value(&[]) * rows as f64;
             n += rows;
             if let Some(logits) = &out.labels {
                 let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
-                let truth = Vec::<i64>::try_from(classes.to_device(Device::Cpu))?;
+                let truth: Vec<i64> = batch.indices.iter().map(|&i| self.val_classes[i]).collect();
                 if logits.size()[1] == 1 {
                     let p =
                         Vec::<f64>::try_from(logits.sigmoid().view([-1]).to_kind(Kind::Double))?;
@@ -618,13 +614,14 @@ impl Trainer {
         Ok((x, y))
     }
 
-    /// The configured loss of a forward pass on inputs `x` with `masks` and image `classes`.
+    /// The configured loss of a forward pass on inputs `x` with `masks` and, for the
+    /// classification objective, image `classes` (see [`Self::classes`]).
     fn loss(
         &self,
         out: &UnetOutput,
         x: &Tensor,
         masks: &Tensor,
-        classes: &Tensor,
+        classes: Option<&Tensor>,
     ) -> Result<Tensor> {
         let logits = out.logits.to_kind(Kind::Float);
         let l = &self.exp.loss;
@@ -641,6 +638,8 @@ impl Trainer {
             }
             Objective::Classification => {
                 let c = class_logits()?;
+                let classes = classes
+                    .ok_or_else(|| Error::config("loss", "classification without image classes"))?;
                 return if c.size()[1] == 1 {
                     let targets = classes.to_kind(Kind::Float).view([-1, 1]);
                     Ok(l.classification.forward(&c, &targets)?)
@@ -691,8 +690,7 @@ impl Trainer {
                 };
                 let out = tch::autocast(autocast, || self.model.forward_t(&x, false))?;
                 let batch = x.size()[0] as usize;
-                let none = Tensor::zeros([batch as i64], (Kind::Int64, self.device));
-                sum += self.loss(&out, &x, y, &none)?.double_value(&[]) * batch as f64;
+                sum += self.loss(&out, &x, y, None)?.double_value(&[]) * batch as f64;
                 n += batch;
                 let labels = out
                     .labels
@@ -766,10 +764,7 @@ fn check_classes(exp: &Experiment, train: &[i64], val: &[i64]) -> Result<()> {
     if exp.loss.objective != Objective::Classification {
         return Ok(());
     }
-    let outputs = match &exp.model {
-        ptx_models::ModelConfig::Unet(u) => u.classifier.as_ref().map_or(0, |c| c.classes),
-        _ => 0,
-    };
+    let (_, _, outputs) = exp.head();
     let limit = outputs.max(2);
     if let Some(&bad) = train.iter().chain(val).find(|&&c| c >= limit) {
         return Err(Error::config(

@@ -14,6 +14,9 @@ pub struct ValidationMetrics {
     pub iou: f64,
     /// Mean Dice over images whose truth has a pixel.
     pub dice_positive: Option<f64>,
+    /// Pooled Dice: the overlap summed over all images over their summed sizes (`None`
+    /// when no image has a truth or predicted pixel).
+    pub pooled_dice: Option<f64>,
     /// Best image-level F2 over score thresholds, and the threshold.
     pub f2: Option<(f64, f64)>,
     /// Image-level ROC AUC (needs both classes).
@@ -58,6 +61,7 @@ pub fn validation_metrics(predictions: &[ImagePrediction]) -> Result<ValidationM
         dice: summary.mean_dice.unwrap_or(f64::NAN),
         iou: summary.mean_iou.unwrap_or(f64::NAN),
         dice_positive: positive.compute().mean_dice,
+        pooled_dice: summary.pooled_dice(),
         f2,
         auc: if both {
             Some(roc_auc(&labels, &scores)?)
