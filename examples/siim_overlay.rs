@@ -28,7 +28,7 @@ fn main() -> Result<()> {
         .clone()
         .context("the DICOM has no SOP Instance UID")?;
     let annotations = Annotations::read(csv)?;
-    match annotations.mask(&uid, w, h, RleForm::Relative)? {
+    match annotations.mask(&uid, (h, w), RleForm::Relative)? {
         None => eprintln!("{uid}: no annotation rows; writing the image alone"),
         Some(mask) => {
             let set = |r: usize, c: usize| mask[[r, c]] != 0;

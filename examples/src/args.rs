@@ -1,5 +1,6 @@
 //! The options every paper example takes, and the scale they resolve to.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
@@ -29,13 +30,13 @@ pub struct CommonArgs {
     pub device: DeviceChoice,
     /// Training epochs of each run (each example's full and small defaults in its README).
     #[arg(long)]
-    pub epochs: Option<usize>,
+    pub epochs: Option<NonZeroUsize>,
     /// Input side in pixels (square).
     #[arg(long)]
-    pub size: Option<usize>,
+    pub size: Option<NonZeroUsize>,
     /// Images per batch.
     #[arg(long)]
-    pub batch_size: Option<usize>,
+    pub batch_size: Option<NonZeroUsize>,
     /// Synthetic images to generate when there is no `--data`.
     #[arg(long)]
     pub images: Option<usize>,
@@ -75,7 +76,7 @@ pub struct Scale {
     pub images: usize,
 }
 
-/// The settings of a run after defaults.
+/// The settings of a run after defaults; epochs, size and batch size are positive.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Epochs of each run.
@@ -99,9 +100,12 @@ impl CommonArgs {
         let synthetic = self.data.is_none();
         let s = if synthetic { small } else { full };
         Settings {
-            epochs: self.epochs.unwrap_or(s.epochs).max(1),
-            size: self.size.unwrap_or(s.size),
-            batch_size: self.batch_size.unwrap_or(s.batch_size).max(1),
+            epochs: self.epochs.map_or(s.epochs, NonZeroUsize::get).max(1),
+            size: self.size.map_or(s.size, NonZeroUsize::get).max(1),
+            batch_size: self
+                .batch_size
+                .map_or(s.batch_size, NonZeroUsize::get)
+                .max(1),
             images: self.images.unwrap_or(s.images),
             synthetic,
             out: self
@@ -172,4 +176,9 @@ impl CommonArgs {
             )
         })
     }
+}
+
+/// A [`Settings`] count as the configs take it (the settings keep them positive).
+pub fn positive(n: usize) -> NonZeroUsize {
+    NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
 }

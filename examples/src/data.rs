@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use ptx_io::synth::{write_dataset, SynthOptions};
-use ptx_train::DataConfig;
+use ptx_train::{DataConfig, Truth};
 
 /// The data section of every run of an example.
 ///
@@ -17,14 +17,14 @@ use ptx_train::DataConfig;
 /// # Errors
 /// A `data` folder in neither layout; files that cannot be written.
 pub fn prepare(data: Option<&Path>, out: &Path, options: &SynthOptions) -> Result<DataConfig> {
-    let (images, annotations, masks) = match data {
+    let (images, truth) = match data {
         Some(dir) => {
             let (dicom, csv) = (dir.join("dicom-images-train"), dir.join("train-rle.csv"));
             let (png, png_masks) = (dir.join("images"), dir.join("masks"));
             if dicom.is_dir() && csv.is_file() {
-                (dicom, Some(csv), None)
+                (dicom, annotations(csv))
             } else if png.is_dir() && png_masks.is_dir() {
-                (png, None, Some(png_masks))
+                (png, Truth::Masks(png_masks))
             } else {
                 bail!(
                     "{}: expected dicom-images-train/ with train-rle.csv, or images/ with masks/",
@@ -50,22 +50,17 @@ pub fn prepare(data: Option<&Path>, out: &Path, options: &SynthOptions) -> Resul
             }
             (
                 dir.join("dicom-images-train"),
-                Some(dir.join("train-rle.csv")),
-                None,
+                annotations(dir.join("train-rle.csv")),
             )
         }
     };
-    Ok(DataConfig {
-        images,
-        annotations,
-        masks,
+    Ok(DataConfig::new(images, truth))
+}
+
+/// The challenge's `train-rle.csv` (relative run-length form).
+fn annotations(csv: std::path::PathBuf) -> Truth {
+    Truth::Annotations {
+        csv,
         rle: Default::default(),
-        folds: 5,
-        validation_fold: 0,
-        positives_only: false,
-        on_error: ptx_preproc::OnError::Skip,
-        labels: None,
-        sampling: Default::default(),
-        folds_file: None,
-    })
+    }
 }

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use ptx_metrics::{Confusion, EmptyPolicy, SegmentationMeter};
-use ptx_train::predict::predict_source;
-use ptx_train::run::{validation_metrics, ValidationMetrics};
-use ptx_train::{Dataset, Ensemble, Experiment, FitReport, ImagePrediction};
+use ptx_train::{
+    validation_metrics, Dataset, Ensemble, Experiment, ImagePrediction, ValidationMetrics,
+};
 
 /// What a model scored on the validation fold (pixel threshold 0.5, the training size).
 #[derive(Debug, Clone)]
@@ -43,21 +43,11 @@ impl Scores {
         let truth: Vec<bool> = self
             .predictions
             .iter()
-            .map(|p| p.truth.iter().any(|&v| v != 0))
+            .map(ImagePrediction::positive)
             .collect();
         let scores: Vec<f64> = self.predictions.iter().map(|p| p.score()).collect();
         Ok(Confusion::from_scores(&truth, &scores, threshold)?)
     }
-}
-
-/// The model a fit ended with: the SWA model when there is one, else the best checkpoint.
-///
-/// # Errors
-/// A run that kept no checkpoint.
-pub fn final_model(fit: &FitReport) -> Result<PathBuf> {
-    fit.final_dir()
-        .map(PathBuf::from)
-        .context("the run kept no checkpoint (no finite validation number)")
 }
 
 /// Runs the models in `dirs` (averaged) over the validation fold of `exp` and scores them.
@@ -87,18 +77,17 @@ pub fn predict_validation(
     threads: usize,
 ) -> Result<ValidationPredictions> {
     let dataset = Dataset::open(&exp.data, exp.seed)?;
-    let val = dataset.split(exp.data.validation_fold, true, exp.data.positives_only);
+    let val = dataset.split(exp.data.folds.validation(), true, exp.data.positives_only);
     let ensemble = Ensemble::load(dirs, exp.train.device.device()?, false)?;
-    let (predictions, _) = predict_source(
-        &ensemble,
+    let (predictions, _) = ensemble.predict(
         dataset.source(&val),
         exp.input.eval_pipeline(),
-        exp.train.batch_size,
+        exp.train.batch_size.get(),
         threads,
     )?;
     let image_ids = val
         .iter()
-        .map(|&i| dataset.samples[i].image_id.clone())
+        .map(|&i| dataset.samples()[i].image_id.clone())
         .collect();
     Ok(ValidationPredictions {
         predictions,

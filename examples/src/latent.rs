@@ -9,7 +9,6 @@
 use anyhow::{bail, Result};
 use ndarray::Array2;
 use ptx_preproc::{Loader, LoaderOptions, OnError, Pipeline};
-use ptx_train::predict::to_tensor;
 use ptx_train::SampleSource;
 use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Reduction, Tensor};
@@ -171,7 +170,7 @@ pub fn train(
         pipeline,
         LoaderOptions {
             batch_size: options.batch_size,
-            threads: ptx_train::predict::thread_count(threads),
+            threads,
             seed: options.seed,
             on_error: OnError::Skip,
             ..LoaderOptions::default()
@@ -184,7 +183,7 @@ pub fn train(
             if batch.indices.is_empty() {
                 continue;
             }
-            let x = to_tensor(&batch.images, device)?;
+            let x = Tensor::try_from(&batch.images)?.to_device(device);
             let loss = model.loss(&x, options.beta);
             opt.backward_step(&loss);
             let rows = batch.indices.len();
@@ -212,7 +211,7 @@ pub fn encode_all(
         pipeline,
         LoaderOptions {
             batch_size: 16,
-            threads: ptx_train::predict::thread_count(threads),
+            threads,
             shuffle: false,
             on_error: OnError::Skip,
             ..LoaderOptions::default()
@@ -226,7 +225,7 @@ pub fn encode_all(
         if batch.indices.is_empty() {
             continue;
         }
-        let x = to_tensor(&batch.images, model.device)?;
+        let x = Tensor::try_from(&batch.images)?.to_device(model.device);
         let (mu, _) = model.encode(&x);
         width = mu.size()[1] as usize;
         rows.extend(Vec::<f64>::try_from(

@@ -8,8 +8,8 @@ use anyhow::{anyhow, Context, Result};
 use ndarray::Array2;
 use ptx_io::folds::{write_folds_csv, FoldRow};
 use ptx_io::image_file::{write_mask_png, write_png_gray8};
-use ptx_preproc::{resize, Interpolation, PatchGrid, Source, Stitcher};
-use ptx_train::{DataConfig, Dataset, ImagePrediction};
+use ptx_preproc::{resize, Interpolation, Loaded, PatchGrid, Source, Stitcher};
+use ptx_train::{DataConfig, Dataset, ImagePrediction, Truth};
 
 /// Writes every image of `data` resized to `whole` x `whole` (area interpolation; masks
 /// nearest) and cut into `side` x `side` patches at a stride of `side` (the last row and
@@ -33,7 +33,7 @@ pub fn write_patch_dataset(
     let wanted = format!("{:?} seed {seed} whole {whole} side {side}", data.images);
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         let dataset = Dataset::open(data, seed)?;
-        let all: Vec<usize> = (0..dataset.samples.len()).collect();
+        let all: Vec<usize> = (0..dataset.samples().len()).collect();
         let source = dataset.source(&all);
         let grid = PatchGrid::square(side);
         std::fs::create_dir_all(&images)?;
@@ -44,8 +44,8 @@ pub fn write_patch_dataset(
             all.len(),
             out.display()
         );
-        for (i, sample) in dataset.samples.iter().enumerate() {
-            let (image, mask) = source
+        for (i, sample) in dataset.samples().iter().enumerate() {
+            let Loaded { image, mask, .. } = source
                 .load(i)
                 .map_err(|e| anyhow!("{}: {e}", sample.image_id))?;
             let image = resize(image.view(), (whole, whole), Interpolation::Area)?;
@@ -60,7 +60,7 @@ pub fn write_patch_dataset(
                 rows.push(FoldRow {
                     image_id: id,
                     label: m.iter().any(|&v| v != 0),
-                    fold: dataset.folds[i],
+                    fold: dataset.folds()[i],
                 });
             }
         }
@@ -68,13 +68,13 @@ pub fn write_patch_dataset(
         ptx_io::write_atomic(&stamp, |f| f.write_all(wanted.as_bytes()))
             .with_context(|| format!("writing {}", stamp.display()))?;
     }
-    Ok(DataConfig {
+    let mut patches = DataConfig {
         images,
-        annotations: None,
-        masks: Some(masks),
-        folds_file: Some(out.join("folds.csv")),
+        truth: Truth::Masks(masks),
         ..data.clone()
-    })
+    };
+    patches.folds = data.folds.clone().from_file(out.join("folds.csv"));
+    Ok(patches)
 }
 
 /// The ImageId of the patch of `image_id` at `(y, x)`.

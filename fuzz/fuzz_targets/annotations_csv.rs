@@ -8,7 +8,7 @@ use ptx_io::rle::RleForm;
 fuzz_target!(|data: &[u8]| {
     if let Ok(ann) = Annotations::from_reader(data, "fuzz.csv") {
         for id in ann.image_ids() {
-            let _ = ann.mask(id, 16, 16, RleForm::Relative);
+            let _ = ann.mask(id, (16, 16), RleForm::Relative);
             let _ = ann.label(id, RleForm::Absolute);
         }
     }

@@ -19,11 +19,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let counted = pixel_count(text, form);
-    if let Ok(mask) = decode(text, w, h, form) {
+    if let Ok(mask) = decode(text, (h, w), form) {
         assert!(counted.is_ok());
         let again = encode(&mask.view(), form);
         assert_eq!(
-            decode(&again, w, h, form).expect("own output decodes"),
+            decode(&again, (h, w), form).expect("own output decodes"),
             mask
         );
     }

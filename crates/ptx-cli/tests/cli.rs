@@ -127,8 +127,7 @@ fn masks_refuses_bad_input_without_writing() {
             &"--out",
             &out,
             &"--size",
-            &"4",
-            &"4",
+            &"4x4",
         ]));
         assert!(err.contains("evil") || err.contains("img9"), "{err}");
         assert!(!out.exists(), "{name}: nothing written");

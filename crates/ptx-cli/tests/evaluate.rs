@@ -142,14 +142,13 @@ fn evaluate_bad_rle_names_the_image() {
     std::fs::write(&truth, "ImageId,EncodedPixels\nimg.a,0 4\nimg.b,-1\n").unwrap();
     std::fs::write(&pred, "ImageId,EncodedPixels\nimg.a,0 4\nimg.b,3 x\n").unwrap();
     let evaluate_4x4 = || {
-        let args: [&dyn AsRef<std::ffi::OsStr>; 8] = [
+        let args: [&dyn AsRef<std::ffi::OsStr>; 7] = [
             &"evaluate",
             &"--truth",
             &truth,
             &"--pred",
             &pred,
             &"--size",
-            &"4",
             &"4",
         ];
         ptx(&args)

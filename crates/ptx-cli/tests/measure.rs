@@ -78,7 +78,6 @@ fn measure_refuses_a_mask_of_another_size() {
         &dir.path(),
         &"--size",
         &"4",
-        &"4",
     ]);
     assert!(o.status.success());
     let o = ptx(&[

@@ -180,7 +180,6 @@ fn synth_train_kill_resume_predict_evaluate() {
         &sub,
         &"--size",
         &"64",
-        &"64",
         &"--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));

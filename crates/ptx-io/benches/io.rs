@@ -40,8 +40,8 @@ fn rle_bench(c: &mut Criterion) {
         b.iter(|| {
             let mut total = 0;
             for row in &rows {
-                let mask =
-                    rle::decode(black_box(row), 1024, 1024, RleForm::Relative).expect("valid row");
+                let mask = rle::decode(black_box(row), (1024, 1024), RleForm::Relative)
+                    .expect("valid row");
                 total += rle::encode(&mask.view(), RleForm::Relative).len();
             }
             total

@@ -12,7 +12,7 @@
 //! let csv = "\u{feff}ImageId, EncodedPixels\r\na, 0 2\r\na, 3 1\r\nb, -1";
 //! let ann = Annotations::from_reader(csv.as_bytes(), "inline.csv").unwrap();
 //! assert_eq!(ann.len(), 2);
-//! let mask = ann.mask("a", 3, 3, RleForm::Relative).unwrap().unwrap();
+//! let mask = ann.mask("a", (3, 3), RleForm::Relative).unwrap().unwrap();
 //! assert_eq!(mask.iter().map(|&v| v as u32).sum::<u32>(), 3); // 2 + 1 pixels united
 //! assert_eq!(ann.label("b", RleForm::Relative).unwrap(), Some(false));
 //! ```
@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use ndarray::{Array2, ArrayView2, ShapeBuilder};
+use ndarray::ArrayView2;
 
 use crate::fsutil::write_atomic;
 use crate::rle::{self, Mask, RleForm};
@@ -160,36 +160,34 @@ impl Annotations {
         self.rows.get(image_id).map(Vec::as_slice)
     }
 
-    /// The union of all rows of `image_id` as a `(height, width)` 0/1 mask (column-major
-    /// storage), or `None` when the image has no row.
+    /// The union of all rows of `image_id` as a 0/1 mask of `size` = `(height, width)`
+    /// (column-major storage), or `None` when the image has no row.
     ///
     /// # Errors
     /// [`Error::Rle`] naming the ImageId and the bad token.
     pub fn mask(
         &self,
         image_id: &str,
-        width: usize,
-        height: usize,
+        size: (usize, usize),
         form: RleForm,
     ) -> Result<Option<Mask>> {
         let Some(rows) = self.rows.get(image_id) else {
             return Ok(None);
         };
-        let mut buf = vec![0u8; width * height];
+        let rle_error = |source| Error::Rle {
+            image_id: image_id.to_owned(),
+            source,
+        };
+        let mut buf = vec![0u8; rle::image_pixels(size).map_err(rle_error)?];
         for row in rows {
-            rle::decode_into(row, &mut buf, form).map_err(|source| Error::Rle {
-                image_id: image_id.to_owned(),
-                source,
-            })?;
+            rle::decode_into(row, &mut buf, form).map_err(rle_error)?;
         }
-        Ok(Some(
-            Array2::from_shape_vec((height, width).f(), buf).unwrap_or_else(|_| unreachable!()),
-        ))
+        rle::column_major(size, buf).map(Some).map_err(rle_error)
     }
 
     /// The union of all rows of `image_id` as sorted, disjoint (possibly touching) runs,
     /// 0-based absolute column-major `(start, length)` (see [`rle::union_runs`]), or `None` when the image has
-    /// no row. `pixels` is `width * height`, used to reject runs past the image. Much cheaper
+    /// no row. `pixels` is `height * width`, used to reject runs past the image. Much cheaper
     /// than [`Annotations::mask`] when masks are only compared.
     ///
     /// # Errors
@@ -311,7 +309,7 @@ mod tests {
     #[test]
     fn bad_rle_names_image() -> TestResult {
         let a = Annotations::from_reader("ImageId,EncodedPixels\nimg7,1 x\n".as_bytes(), "t")?;
-        let e = a.mask("img7", 4, 4, RleForm::Relative).unwrap_err();
+        let e = a.mask("img7", (4, 4), RleForm::Relative).unwrap_err();
         assert!(
             e.to_string().contains("img7") && e.to_string().contains("\"x\""),
             "{e}"
@@ -326,7 +324,7 @@ mod tests {
         let mut s = Submission::new(RleForm::Absolute);
         let m = ndarray::arr2(&[[0u8, 1], [0, 1]]);
         s.push_mask("a", &m.view());
-        s.push_mask("b", &Array2::<u8>::zeros((2, 2)).view());
+        s.push_mask("b", &ndarray::Array2::<u8>::zeros((2, 2)).view());
         s.write(&p)?;
         assert_eq!(
             std::fs::read_to_string(&p)?,
@@ -334,7 +332,8 @@ mod tests {
         );
         let back = Annotations::read(&p)?;
         assert_eq!(
-            back.mask("a", 2, 2, RleForm::Absolute)?.ok_or("no mask")?,
+            back.mask("a", (2, 2), RleForm::Absolute)?
+                .ok_or("no mask")?,
             m
         );
         Ok(())

@@ -117,18 +117,14 @@ pub enum Error {
         reason: &'static str,
     },
     /// Two things that must have the same size do not.
-    #[error("{what}: expected {expected_width}x{expected_height} (width x height), found {found_width}x{found_height}")]
+    #[error("{what}: expected {expected:?} (height, width), found {found:?}")]
     ShapeMismatch {
         /// What was being compared (often a path or ImageId).
         what: String,
-        /// Expected width in pixels.
-        expected_width: usize,
-        /// Expected height in pixels.
-        expected_height: usize,
-        /// Found width in pixels.
-        found_width: usize,
-        /// Found height in pixels.
-        found_height: usize,
+        /// Expected `(height, width)` in pixels.
+        expected: (usize, usize),
+        /// Found `(height, width)` in pixels.
+        found: (usize, usize),
     },
     /// A PNG file cannot be read or written.
     #[error("{path}: PNG: {message}", path = path.display())]

@@ -14,14 +14,28 @@ pub fn write_atomic(
     path: impl AsRef<Path>,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
+    write_atomic_with(path, |tmp| {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(tmp)?);
+        write(&mut out)?;
+        out.flush()
+    })
+}
+
+/// [`write_atomic`] for writers that take a path (a library that saves to a file name, such
+/// as safetensors): `write` creates the temporary file it is given; it is then flushed to
+/// disk and renamed over `path`. A crash or error leaves either the old file or none.
+///
+/// # Errors
+/// [`Error::Io`] with the path.
+pub fn write_atomic_with(
+    path: impl AsRef<Path>,
+    write: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> Result<()> {
     let path = path.as_ref();
     let tmp = temporary_sibling(path);
     let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut out = std::io::BufWriter::new(file);
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        write(&tmp)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
@@ -91,6 +105,15 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
         write_atomic(&p, |w| w.write_all(b"ok"))?;
         assert_eq!(std::fs::read(&p)?, b"ok");
+        let r = write_atomic_with(&p, |tmp| {
+            std::fs::write(tmp, b"half")?;
+            Err(std::io::Error::other("boom"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read(&p)?, b"ok");
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 1);
+        write_atomic_with(&p, |tmp| std::fs::write(tmp, b"whole"))?;
+        assert_eq!(std::fs::read(&p)?, b"whole");
         Ok(())
     }
 }

@@ -65,34 +65,67 @@ pub fn write_png_rgb8(path: impl AsRef<Path>, image: &ArrayView3<'_, u8>) -> Res
     )
 }
 
-/// Reads a radiograph as the 8-bit grey image a network sees: a DICOM file (by extension
-/// `.dcm` / `.dicom`, or by its `DICM` preamble) through [`DicomImage::display`] with default
-/// options (VOI window, MONOCHROME1 inverted, first frame), a PNG through
-/// [`read_png_gray8`].
+/// A radiograph as a network sees it, with what its file says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Radiograph {
+    /// The 8-bit grey display image `(height, width)` at the file's own size.
+    pub pixels: Array2<u8>,
+    /// The DICOM attributes (pixel spacing, UIDs, ...) when the file is DICOM; identifying
+    /// attributes are not read.
+    pub dicom: Option<crate::dicom::DicomMeta>,
+}
+
+/// Reads a radiograph as the 8-bit grey image a network sees, with its DICOM attributes:
+/// a DICOM file (by extension `.dcm` / `.dicom`, or by its `DICM` preamble) through
+/// [`DicomImage::display`] with default options (VOI window, MONOCHROME1 inverted, first
+/// frame), a PNG through [`read_png_gray8`]. The file is read once.
 ///
 /// # Errors
 /// [`Error::UnsupportedImageFile`] for other files; the DICOM or PNG errors otherwise.
-pub fn read_image_gray8(path: impl AsRef<Path>) -> Result<Array2<u8>> {
+pub fn read_radiograph(path: impl AsRef<Path>) -> Result<Radiograph> {
     let path = path.as_ref();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
+    let dicom = |image: DicomImage| -> Result<Radiograph> {
+        Ok(Radiograph {
+            pixels: image.display(&DisplayOptions::default())?,
+            dicom: Some(image.meta().clone()),
+        })
+    };
+    let png = |path: &Path| -> Result<Radiograph> {
+        Ok(Radiograph {
+            pixels: read_png_gray8(path)?,
+            dicom: None,
+        })
+    };
     match ext.as_deref() {
-        Some("png") => read_png_gray8(path),
-        Some("dcm" | "dicom") => DicomImage::open(path)?.display(&DisplayOptions::default()),
+        Some("png") => png(path),
+        Some("dcm" | "dicom") => dicom(DicomImage::open(path)?),
         _ => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             if bytes.get(128..132) == Some(b"DICM".as_slice()) {
-                DicomImage::from_bytes_at(&bytes, path, &Default::default())?
-                    .display(&DisplayOptions::default())
+                dicom(DicomImage::from_bytes_at(
+                    &bytes,
+                    path,
+                    &Default::default(),
+                )?)
             } else if bytes.starts_with(b"\x89PNG") {
-                read_png_gray8(path)
+                png(path)
             } else {
                 Err(Error::UnsupportedImageFile { path: path.into() })
             }
         }
     }
+}
+
+/// The grey pixels of [`read_radiograph`].
+///
+/// # Errors
+/// As [`read_radiograph`].
+pub fn read_image_gray8(path: impl AsRef<Path>) -> Result<Array2<u8>> {
+    read_radiograph(path).map(|r| r.pixels)
 }
 
 fn write_png(path: &Path, w: usize, h: usize, depth: png::BitDepth, data: &[u8]) -> Result<()> {

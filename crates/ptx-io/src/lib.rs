@@ -19,7 +19,7 @@
 //! // Two rows for image "a" (two pneumothoraces) are united; "b" has none.
 //! let csv = "ImageId, EncodedPixels\na, 0 3\na, 5 1\nb, -1\n";
 //! let ann = Annotations::from_reader(csv.as_bytes(), "train-rle.csv")?;
-//! let mask = ann.mask("a", 4, 4, RleForm::Relative)?.expect("a is annotated"); // (height, width)
+//! let mask = ann.mask("a", (4, 4), RleForm::Relative)?.expect("a is annotated"); // (height, width)
 //! assert_eq!(mask.iter().filter(|&&v| v == 1).count(), 4);
 //!
 //! // Re-encode as a submission in the absolute (1-based) form.
@@ -40,4 +40,4 @@ pub mod rle;
 pub mod synth;
 
 pub use error::{Error, Result};
-pub use fsutil::{check_image_id_as_file_name, write_atomic};
+pub use fsutil::{check_image_id_as_file_name, write_atomic, write_atomic_with};

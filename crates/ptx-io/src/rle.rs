@@ -10,12 +10,13 @@
 //! - [`RleForm::Absolute`] — the usual Kaggle form: every start is absolute and 1-based.
 //!
 //! The official sample script's encoder forgets a run that reaches the last pixel; this one
-//! does not, and `decode(&encode(&m, f), w, h, f) == m` for every mask (a property test).
+//! does not, and `decode(&encode(&m, f), m.dim(), f) == m` for every mask (a property test).
+//! Sizes are `(height, width)` everywhere in ptx, as ndarray's shapes.
 //!
 //! ```
 //! use ptx_io::rle::{decode, encode, RleForm};
-//! // A 4x3 (width x height) mask, relative runs: pixels 1-2, then 4 pixels later pixels 7-8.
-//! let mask = decode("1 2 4 2", 4, 3, RleForm::Relative).unwrap();
+//! // A mask 3 high and 4 wide, relative runs: pixels 1-2, then 4 pixels later pixels 7-8.
+//! let mask = decode("1 2 4 2", (3, 4), RleForm::Relative).unwrap();
 //! assert_eq!(mask.dim(), (3, 4)); // (height, width)
 //! assert_eq!(mask[[1, 0]], 1);    // pixel 1 = row 1 of column 0
 //! assert_eq!(mask[[1, 2]], 1);    // pixel 7 = row 1 of column 2
@@ -87,8 +88,16 @@ pub enum RleErrorKind {
     PastEnd {
         /// One past the run's last pixel (0-based).
         end: u64,
-        /// Pixels in the image (`width * height`).
+        /// Pixels in the image (`height * width`).
         pixels: u64,
+    },
+    /// The image size has more pixels than memory can address (`height * width`
+    /// overflows).
+    TooLarge {
+        /// Height in pixels.
+        height: u64,
+        /// Width in pixels.
+        width: u64,
     },
     /// An absolute run starts before the end of the previous one.
     OutOfOrder {
@@ -128,6 +137,9 @@ impl fmt::Display for RleErrorKind {
                     "run ends at pixel {end}, past the image's {pixels} pixels"
                 )
             }
+            RleErrorKind::TooLarge { height, width } => {
+                write!(f, "an image of {height} x {width} pixels is too large")
+            }
             RleErrorKind::OutOfOrder {
                 start,
                 previous_end,
@@ -152,15 +164,49 @@ pub fn is_empty_rle(encoded: &str) -> bool {
 ///
 /// # Errors
 /// [`RleError`] naming the first bad token: odd count, a non-number, a negative number, a
-/// run past the image, an absolute start of 0 or out of order.
-pub fn decode(encoded: &str, width: usize, height: usize, form: RleForm) -> Result<Mask, RleError> {
-    let mut buf = vec![0u8; width * height];
+/// run past the image, an absolute start of 0 or out of order; [`RleErrorKind::TooLarge`]
+/// when `height * width` overflows.
+pub fn decode(
+    encoded: &str,
+    (height, width): (usize, usize),
+    form: RleForm,
+) -> Result<Mask, RleError> {
+    let mut buf = vec![0u8; image_pixels((height, width))?];
     decode_into(encoded, &mut buf, form)?;
-    // Column-major (Fortran) shape: element (r, c) sits at c * height + r.
-    Ok(Array2::from_shape_vec((height, width).f(), buf).unwrap_or_else(|_| unreachable!()))
+    column_major((height, width), buf)
 }
 
-/// Decodes `encoded` into `pixels`, a column-major buffer of `width * height` bytes that must
+/// `height * width`, the pixels of an image of that size.
+///
+/// # Errors
+/// [`RleErrorKind::TooLarge`] when the product overflows.
+pub fn image_pixels((height, width): (usize, usize)) -> Result<usize, RleError> {
+    height
+        .checked_mul(width)
+        .ok_or_else(|| too_large((height, width)))
+}
+
+fn too_large((height, width): (usize, usize)) -> RleError {
+    RleError {
+        kind: RleErrorKind::TooLarge {
+            height: height as u64,
+            width: width as u64,
+        },
+        token: String::new(),
+        index: 0,
+    }
+}
+
+/// A column-major (Fortran order, the order of the runs) mask of `(height, width)` over
+/// `buf`, which holds `height * width` pixels: element `(r, c)` sits at `c * height + r`.
+pub(crate) fn column_major(
+    (height, width): (usize, usize),
+    buf: Vec<u8>,
+) -> Result<Mask, RleError> {
+    Array2::from_shape_vec((height, width).f(), buf).map_err(|_| too_large((height, width)))
+}
+
+/// Decodes `encoded` into `pixels`, a column-major buffer of `height * width` bytes that must
 /// be zero-filled by the caller (runs are OR-ed in, which is how several rows of one image are
 /// united). Returns the number of pixels the runs cover.
 ///
@@ -179,7 +225,7 @@ pub fn decode_into(encoded: &str, pixels: &mut [u8], form: RleForm) -> Result<u6
 /// Decodes `encoded` into its runs, `(start, length)` pairs with 0-based absolute column-major
 /// starts, without making a mask: the cheap form for comparing masks (see `ptx-metrics`).
 /// Zero-length runs are dropped; the runs come in the string's order, which for both forms is
-/// increasing, and may touch (a relative gap of 0). `pixels` is `width * height`.
+/// increasing, and may touch (a relative gap of 0). `pixels` is `height * width`.
 ///
 /// ```
 /// use ptx_io::rle::{decode_runs, RleForm};
@@ -484,7 +530,7 @@ mod tests {
         let encoded = "3 2 0 1 5 4";
         let runs = decode_runs(encoded, 20, RleForm::Relative).unwrap();
         assert_eq!(runs, vec![(3, 2), (5, 1), (11, 4)]);
-        let mask = decode(encoded, 5, 4, RleForm::Relative).unwrap();
+        let mask = decode(encoded, (4, 5), RleForm::Relative).unwrap();
         assert_eq!(union_runs(runs), super::runs(&mask.view()));
         assert!(decode_runs("18 3", 20, RleForm::Relative).is_err());
         assert!(decode_runs("-1", 20, RleForm::Relative).unwrap().is_empty());
@@ -500,7 +546,7 @@ mod tests {
     #[test]
     fn empty_forms() {
         for s in ["-1", " -1", "", "  "] {
-            let m = decode(s, 5, 4, RleForm::Relative).unwrap();
+            let m = decode(s, (4, 5), RleForm::Relative).unwrap();
             assert_eq!(m.dim(), (4, 5));
             assert!(m.iter().all(|&v| v == 0));
         }
@@ -516,7 +562,7 @@ mod tests {
         m[[1, 2]] = 1; // pixel 5, the last one
         assert_eq!(encode(&m.view(), RleForm::Absolute), "6 1");
         assert_eq!(encode(&m.view(), RleForm::Relative), "5 1");
-        assert_eq!(decode("5 1", 3, 2, RleForm::Relative).unwrap(), m);
+        assert_eq!(decode("5 1", (2, 3), RleForm::Relative).unwrap(), m);
     }
 
     #[test]
@@ -535,16 +581,16 @@ mod tests {
 
     #[test]
     fn errors_name_token() {
-        let e = decode("1 2 3", 4, 4, RleForm::Relative).unwrap_err();
+        let e = decode("1 2 3", (4, 4), RleForm::Relative).unwrap_err();
         assert_eq!(
             (e.kind, e.token.as_str(), e.index),
             (RleErrorKind::OddCount, "3", 2)
         );
-        let e = decode("1 x", 4, 4, RleForm::Relative).unwrap_err();
+        let e = decode("1 x", (4, 4), RleForm::Relative).unwrap_err();
         assert_eq!((e.kind, e.index), (RleErrorKind::NotANumber, 1));
-        let e = decode("1 -2", 4, 4, RleForm::Relative).unwrap_err();
+        let e = decode("1 -2", (4, 4), RleForm::Relative).unwrap_err();
         assert_eq!(e.kind, RleErrorKind::Negative);
-        let e = decode("10 7", 4, 4, RleForm::Relative).unwrap_err();
+        let e = decode("10 7", (4, 4), RleForm::Relative).unwrap_err();
         assert_eq!(
             e.kind,
             RleErrorKind::PastEnd {
@@ -552,7 +598,7 @@ mod tests {
                 pixels: 16
             }
         );
-        let e = decode("5 2 3 1", 4, 4, RleForm::Absolute).unwrap_err();
+        let e = decode("5 2 3 1", (4, 4), RleForm::Absolute).unwrap_err();
         assert_eq!(
             e.kind,
             RleErrorKind::OutOfOrder {
@@ -560,11 +606,11 @@ mod tests {
                 previous_end: 6
             }
         );
-        let e = decode("0 2", 4, 4, RleForm::Absolute).unwrap_err();
+        let e = decode("0 2", (4, 4), RleForm::Absolute).unwrap_err();
         assert_eq!(e.kind, RleErrorKind::ZeroStart);
-        let e = decode("99999999999999999999999 1", 4, 4, RleForm::Relative).unwrap_err();
+        let e = decode("99999999999999999999999 1", (4, 4), RleForm::Relative).unwrap_err();
         assert_eq!(e.kind, RleErrorKind::NotANumber);
-        let e = decode("18446744073709551615 1", 4, 4, RleForm::Relative).unwrap_err();
+        let e = decode("18446744073709551615 1", (4, 4), RleForm::Relative).unwrap_err();
         assert!(matches!(e.kind, RleErrorKind::PastEnd { .. }));
     }
 
@@ -610,9 +656,9 @@ mod tests {
                 let (h, w) = m.dim();
                 let binary = m.mapv(|v| u8::from(v != 0));
                 let s = encode(&m.view(), form);
-                prop_assert_eq!(decode(&s, w, h, form).unwrap(), binary.clone());
+                prop_assert_eq!(decode(&s, (h, w), form).unwrap(), binary.clone());
                 // Column-major input takes the in-place path and must agree.
-                let f = decode(&s, w, h, form).unwrap();
+                let f = decode(&s, (h, w), form).unwrap();
                 prop_assert_eq!(encode(&f.view(), form), s);
             }
 
@@ -624,7 +670,7 @@ mod tests {
             #[test]
             fn decode_never_panics(s in "[0-9 \\-x]{0,40}", w in 0usize..20, h in 0usize..20, absolute in any::<bool>()) {
                 let form = if absolute { RleForm::Absolute } else { RleForm::Relative };
-                let _ = decode(&s, w, h, form);
+                let _ = decode(&s, (h, w), form);
             }
         }
     }

@@ -26,7 +26,7 @@ fn real_rows_match_reference_and_reencode() {
             .or_insert_with(|| rows_of(&csv_dir.join(&row["file"])));
         let (file_id, encoded) = &file_rows[row["row"].parse::<usize>().unwrap()];
         assert_eq!(file_id, id);
-        let mask = rle::decode(encoded, 1024, 1024, RleForm::Relative)
+        let mask = rle::decode(encoded, (1024, 1024), RleForm::Relative)
             .unwrap_or_else(|e| panic!("{id}: {e}"));
         let standard = mask.as_standard_layout();
         assert_eq!(
@@ -59,7 +59,7 @@ fn real_rows_match_reference_and_reencode() {
             "{id}"
         );
         assert_eq!(
-            rle::decode(&row["absolute"], 1024, 1024, RleForm::Absolute).unwrap(),
+            rle::decode(&row["absolute"], (1024, 1024), RleForm::Absolute).unwrap(),
             mask
         );
     }
@@ -127,10 +127,10 @@ fn several_rows_per_image_are_united() {
     let csv = format!("ImageId, EncodedPixels\r\n  merged, {a}\r\nmerged, {b}");
     let merged = Annotations::from_reader(csv.as_bytes(), "merged.csv").unwrap();
     let union = merged
-        .mask("merged", 1024, 1024, RleForm::Relative)
+        .mask("merged", (1024, 1024), RleForm::Relative)
         .unwrap()
         .unwrap();
-    let ma = rle::decode(a, 1024, 1024, RleForm::Relative).unwrap();
-    let mb = rle::decode(b, 1024, 1024, RleForm::Relative).unwrap();
+    let ma = rle::decode(a, (1024, 1024), RleForm::Relative).unwrap();
+    let mb = rle::decode(b, (1024, 1024), RleForm::Relative).unwrap();
     assert_eq!(union, (&ma | &mb));
 }

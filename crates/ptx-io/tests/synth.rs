@@ -43,7 +43,7 @@ fn synthetic_set_reads_back_as_siim_data() {
         let display = image.display(&Default::default()).unwrap();
         assert_eq!(display, case.image, "{}", case.image_id);
         let mask = annotations
-            .mask(&case.image_id, 128, 128, RleForm::Relative)
+            .mask(&case.image_id, (128, 128), RleForm::Relative)
             .unwrap()
             .unwrap_or_else(|| ndarray::Array2::zeros((128, 128)));
         assert_eq!(mask, case.mask(), "{}", case.image_id);

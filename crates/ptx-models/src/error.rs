@@ -113,6 +113,10 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A checkpoint file that could not be written (from `ptx-io`'s atomic write, naming
+    /// the file).
+    #[error(transparent)]
+    Write(#[from] ptx_io::Error),
     /// An error from libtorch.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

@@ -12,7 +12,9 @@
 //!   `model.safetensors`), import of smp / torchvision / timm / CheXNet weights from
 //!   `.safetensors` and `torch.save` files ([`WeightSource`], [`LoadReport`]), freezing
 //!   ([`Freeze`], [`FreezeSchedule`]), weight transfer between models.
-//! - [`TwoStage`]: classifier then segmenter, the latter run only on positive images.
+//!
+//! Two-stage prediction (a classifier gating a segmenter), ensembles and post-processing are
+//! `ptx-train`'s `System`, the one predictor of the workspace.
 //!
 //! Variable names equal PyTorch's `state_dict()` keys, so a model exported from Python loads
 //! without renaming, and the reverse: `model.safetensors` loads into smp with
@@ -52,7 +54,6 @@ mod model;
 mod plain_unet;
 mod runtime;
 mod summary;
-mod two_stage;
 mod unet;
 
 pub use checkpoint::{load_weights, read_weights, LoadReport, WeightSource};
@@ -66,5 +67,4 @@ pub use plain_unet::{PlainUnet, PlainUnetConfig};
 pub use ptx_preproc::PadMode;
 pub use runtime::RuntimeInfo;
 pub use summary::{Summary, SummaryRow};
-pub use two_stage::{ScoreSource, TwoStage, TwoStageOptions, TwoStageOutput};
 pub use unet::{Task, Unet, UnetConfig, UnetOutput};

@@ -11,7 +11,7 @@ use crate::checkpoint::{load_weights, LoadReport, WeightSource};
 use crate::encoder::EncoderName;
 use crate::freeze::{Freeze, Part};
 use crate::plain_unet::{PlainUnet, PlainUnetConfig};
-use crate::unet::{Unet, UnetConfig, UnetOutput};
+use crate::unet::{Task, Unet, UnetConfig, UnetOutput};
 use crate::{Error, Result};
 
 /// The file names of a checkpoint folder.
@@ -62,6 +62,30 @@ impl ModelConfig {
         match self {
             ModelConfig::Unet(c) => c.in_channels,
             ModelConfig::PlainUnet(c) => c.in_channels,
+        }
+    }
+
+    /// What the pixel head predicts.
+    pub fn task(&self) -> Task {
+        match self {
+            ModelConfig::Unet(c) => c.task,
+            ModelConfig::PlainUnet(c) => c.task,
+        }
+    }
+
+    /// Output channels of the pixel head.
+    pub fn classes(&self) -> i64 {
+        match self {
+            ModelConfig::Unet(c) => c.classes,
+            ModelConfig::PlainUnet(c) => c.classes,
+        }
+    }
+
+    /// Outputs of the image-level classifier head, `None` without one.
+    pub fn classifier_classes(&self) -> Option<i64> {
+        match self {
+            ModelConfig::Unet(c) => c.classifier.as_ref().map(|h| h.classes),
+            ModelConfig::PlainUnet(_) => None,
         }
     }
 
@@ -169,23 +193,21 @@ impl Model {
         load_weights(&mut self.vs, encoder, path, source, strict)
     }
 
-    /// Writes `dir/config.json` and `dir/model.safetensors` (creating `dir`), each through a
-    /// temporary file renamed into place, so an interrupted save never leaves a torn file.
+    /// Writes `dir/config.json` and `dir/model.safetensors` (creating `dir`), each through
+    /// [`ptx_io::write_atomic_with`] (a temporary file flushed to disk, then renamed), so an
+    /// interrupted save never leaves a torn file.
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let weights = dir.join(WEIGHTS_FILE);
-        let tmp = temporary(&weights);
         let mut named: Vec<(String, Tensor)> = self.vs.variables().into_iter().collect();
         named.sort_by(|a, b| a.0.cmp(&b.0));
-        Tensor::write_safetensors(&named, &tmp)
-            .map_err(|e| Error::checkpoint(&weights, e.to_string()))?;
-        std::fs::rename(&tmp, &weights).map_err(|e| Error::io(&weights, e))?;
+        ptx_io::write_atomic_with(dir.join(WEIGHTS_FILE), |tmp| {
+            Tensor::write_safetensors(&named, tmp).map_err(std::io::Error::other)
+        })?;
         let config = dir.join(CONFIG_FILE);
         let text = serde_json::to_string_pretty(&self.config)
             .map_err(|e| Error::checkpoint(&config, e.to_string()))?;
-        let tmp = temporary(&config);
-        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &config).map_err(|e| Error::io(&config, e))
+        ptx_io::write_atomic(&config, |out| out.write_all(text.as_bytes()))?;
+        Ok(())
     }
 
     /// Opens a checkpoint folder written by [`Model::save`] (strict: every key must be there).
@@ -248,13 +270,4 @@ pub fn channels_last(xs: &Tensor) -> Tensor {
         return xs.shallow_clone();
     }
     xs.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
-}
-
-fn temporary(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".tmp{}", std::process::id()));
-    path.with_file_name(name)
 }

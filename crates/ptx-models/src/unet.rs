@@ -96,11 +96,11 @@ impl UnetConfig {
             return Err(Error::config("classes", self.classes, "must be at least 1"));
         }
         let ch = &self.decoder.channels;
-        if ch.len() != 5 || ch.iter().any(|&c| c < 1) {
+        if ch.iter().any(|&c| c < 1) {
             return Err(Error::config(
                 "decoder.channels",
                 format!("{ch:?}"),
-                "needs five positive channel counts (one per encoder stage)",
+                "channel counts must be positive",
             ));
         }
         if !(0.0..1.0).contains(&self.decoder.dropout) {

@@ -4,8 +4,7 @@
 
 use ptx_models::{
     Center, ClassifierOptions, EncoderName, Error, Freeze, FreezeSchedule, Model, ModelConfig,
-    PadMode, Part, PlainUnetConfig, ScoreSource, Summary, Task, TwoStage, TwoStageOptions,
-    UnetConfig, WeightSource,
+    PadMode, Part, PlainUnetConfig, Summary, Task, UnetConfig, WeightSource,
 };
 use tch::{Device, Kind, Tensor};
 
@@ -372,75 +371,22 @@ fn configs_reject_unknown_names() {
         panic!()
     };
     assert_eq!(c.decoder.center, Center::Aspp);
+    // Five decoder channel counts, one per encoder stage: other lengths do not parse.
+    std::fs::write(
+        &path,
+        "arch = \"unet\"\nencoder = \"resnet18\"\n[decoder]\nchannels = [8, 8]\n",
+    )
+    .unwrap();
+    let err = ModelConfig::from_file(&path).unwrap_err();
+    assert!(err.to_string().contains("channels"), "{err}");
     let bad = UnetConfig {
         decoder: ptx_models::DecoderOptions {
-            channels: vec![8, 8],
+            channels: [8, 8, 8, 8, 0],
             ..Default::default()
         },
         ..UnetConfig::default()
     };
     assert!(Model::new(ModelConfig::Unet(bad), Device::Cpu).is_err());
-}
-
-#[test]
-fn two_stage_segments_only_positives() {
-    let classifier = model(UnetConfig {
-        classifier: Some(ClassifierOptions::default()),
-        ..unet(EncoderName::Resnet18)
-    });
-    let segmenter = model(unet(EncoderName::Resnet18));
-    let x = input(5, 3, 64, 64);
-    let direct = eval(&segmenter, &x).sigmoid();
-    let mut system = TwoStage::new(
-        classifier,
-        segmenter,
-        TwoStageOptions {
-            threshold: 0.0,
-            batch_size: 2,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let scores = system.scores(&x).unwrap();
-    assert_eq!(scores.len(), 5);
-    let all = system.predict(&x).unwrap();
-    assert_eq!(all.positive, vec![true; 5]);
-    let d = (&all.probabilities - &direct).abs().max().double_value(&[]);
-    // batches of 2 against one batch of 5: oneDNN's convolutions differ in the last bits
-    assert!(d < 1e-4, "{d}");
-    // a threshold between the scores: exactly the images at or above it are segmented
-    let mut sorted = scores.clone();
-    sorted.sort_by(f64::total_cmp);
-    system.options.threshold = sorted[2];
-    let some = system.predict(&x).unwrap();
-    for (i, &score) in scores.iter().enumerate() {
-        let positive = score >= sorted[2];
-        assert_eq!(some.positive[i], positive);
-        let p = some.probabilities.get(i as i64);
-        if positive {
-            assert!((p - direct.get(i as i64)).abs().max().double_value(&[]) < 1e-4);
-        } else {
-            assert_eq!(p.abs().max().double_value(&[]), 0.0);
-            assert_eq!(some.masks.get(i as i64).max().int64_value(&[]), 0);
-        }
-    }
-    assert_eq!(some.masks.kind(), Kind::Uint8);
-    // a classifier without a head needs the pixel score
-    let headless = model(unet(EncoderName::Resnet18));
-    let seg = model(unet(EncoderName::Resnet18));
-    assert!(TwoStage::new(headless, seg, TwoStageOptions::default()).is_err());
-    let headless = model(unet(EncoderName::Resnet18));
-    let seg = model(unet(EncoderName::Resnet18));
-    let system = TwoStage::new(
-        headless,
-        seg,
-        TwoStageOptions {
-            score: ScoreSource::MaxPixel,
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(system.predict(&x).unwrap().scores.len(), 5);
 }
 
 #[test]
@@ -489,4 +435,64 @@ fn inception_below_96_pixels_is_an_error_not_a_panic() {
     assert!(err.to_string().contains("at least 96x96"), "{err}");
     let out = m.forward_t(&input(1, 3, 96, 96), false).unwrap();
     assert_eq!(out.logits.size(), [1, 1, 96, 96]);
+}
+
+#[test]
+fn every_encoder_knows_its_channels_first_conv_and_last_stage() {
+    // What each encoder says about itself (smp's EncoderMixin) against the built trunk: the
+    // channels of the maps it returns, the first convolution's key, the last stage's keys.
+    for &name in EncoderName::ALL {
+        let (in_channels, side) = (
+            2,
+            if name == EncoderName::InceptionV3 {
+                96
+            } else {
+                64
+            },
+        );
+        let plain = ptx_models::PlainOptions {
+            base_channels: 8,
+            ..Default::default()
+        };
+        let vs = tch::nn::VarStore::new(Device::Cpu);
+        let encoder = ptx_models::Encoder::new(vs.root(), name, in_channels, &plain);
+        let maps = tch::no_grad(|| encoder.forward_t(&input(1, in_channels, side, side), false));
+        let channels: Vec<i64> = maps.iter().map(|m| m.size()[1]).collect();
+        assert_eq!(channels, encoder.out_channels().to_vec(), "{name}");
+        assert_eq!(
+            *encoder.out_channels(),
+            name.out_channels(in_channels, &plain)
+        );
+        let vars = vs.variables();
+        let first = &vars[name.first_conv_key()];
+        assert_eq!(first.size()[1], in_channels, "{name}");
+        for prefix in name.last_stage_prefixes() {
+            assert!(
+                vars.keys().any(|k| k.starts_with(&prefix)),
+                "{name}: no variable under {prefix}"
+            );
+        }
+        assert!(name.min_input() >= name.output_stride());
+    }
+}
+
+#[test]
+fn a_config_answers_its_task_and_classes() {
+    let config = ModelConfig::Unet(UnetConfig {
+        classes: 2,
+        classifier: Some(ClassifierOptions {
+            classes: 3,
+            ..Default::default()
+        }),
+        ..unet(EncoderName::Resnet18)
+    });
+    assert_eq!(config.task(), Task::Segmentation);
+    assert_eq!(config.classes(), 2);
+    assert_eq!(config.classifier_classes(), Some(3));
+    let plain = ModelConfig::PlainUnet(PlainUnetConfig {
+        task: Task::Reconstruction,
+        ..Default::default()
+    });
+    assert_eq!(plain.task(), Task::Reconstruction);
+    assert_eq!(plain.classifier_classes(), None);
 }

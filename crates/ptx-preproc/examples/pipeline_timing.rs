@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use ndarray::Array2;
-use ptx_preproc::{Augment, Loader, LoaderOptions, Pipeline, Source};
+use ptx_preproc::{Augment, Loaded, Loader, LoaderOptions, Pipeline, Source};
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -23,14 +23,20 @@ struct Dicoms {
 }
 
 impl Source for Dicoms {
+    type Meta = ();
+    type Error = ptx_io::Error;
+
     fn len(&self) -> usize {
         self.samples
     }
 
-    fn load(&self, index: usize) -> Result<(Array2<u8>, Array2<u8>), String> {
+    fn load(&self, index: usize) -> Result<Loaded<()>, ptx_io::Error> {
         let path = &self.files[index % self.files.len()];
-        let image = ptx_io::image_file::read_image_gray8(path).map_err(|e| e.to_string())?;
-        Ok((image, self.mask.clone()))
+        Ok(Loaded {
+            image: ptx_io::image_file::read_image_gray8(path)?,
+            mask: self.mask.clone(),
+            meta: (),
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// What can go wrong preprocessing an image: inputs or options that do not fit.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The image has no pixels.
@@ -38,13 +38,27 @@ pub enum Error {
         found: (usize, usize),
     },
     /// A sample failed to load or process in the [`Loader`](crate::Loader).
-    #[error("sample {}: {reason}", index.map_or_else(|| "?".to_owned(), |i| i.to_string()))]
+    #[error("sample {}: {source}", index.map_or_else(|| "?".to_owned(), |i| i.to_string()))]
     Load {
         /// The source index, when known.
         index: Option<usize>,
-        /// What went wrong.
-        reason: String,
+        /// What went wrong: the [`Source`](crate::Source)'s own error, or this crate's when
+        /// processing failed.
+        #[source]
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
+    /// A sample index past the end of an in-memory source.
+    #[error("no sample {index} (the source has {len})")]
+    NoSample {
+        /// The index asked for.
+        index: usize,
+        /// The number of samples.
+        len: usize,
+    },
+    /// The loader's threads stopped before the epoch's batches were all delivered (a worker
+    /// panicked).
+    #[error("the loader's threads stopped before the epoch was complete")]
+    LoaderStopped,
 }
 
 /// Checks that `found` (a mask's size) equals `expected` (its image's).

@@ -60,7 +60,7 @@ pub use channels::{Channel, ChannelStack};
 pub use clahe::{Clahe, TileGrid};
 pub use equalize::equalize_hist;
 pub use error::{Error, Result};
-pub use loader::{Batch, Batches, Loader, LoaderOptions, OnError, Source};
+pub use loader::{Batch, Batches, Loaded, Loader, LoaderOptions, OnError, Source};
 pub use normalize::Normalize;
 pub use pad::{pad_to_multiple, PadMode, Padding};
 pub use patches::{Patch, PatchGrid, Stitcher};

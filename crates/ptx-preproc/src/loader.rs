@@ -15,9 +15,17 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::pipeline::Pipeline;
 
-/// Where samples come from: a grey `u8` image `(height, width)` and its mask (same size, 0 =
-/// background) per index. Decoding happens here, on the loader's threads.
+/// Where samples come from: a grey `u8` image `(height, width)`, its mask (same size, 0 =
+/// background) and what is known of it ([`Source::Meta`]: its file, original size, ...)
+/// per index. Decoding happens here, on the loader's threads.
 pub trait Source: Send + Sync + 'static {
+    /// What a sample carries besides its pixels; handed to its [`Batch`] row unchanged, so
+    /// that what the file said reaches the outputs without reading the file again.
+    type Meta: Send + 'static;
+    /// Why a sample does not load (a file that does not decode, say); becomes the source of
+    /// [`Error::Load`].
+    type Error: std::error::Error + Send + Sync + 'static;
+
     /// The number of samples.
     fn len(&self) -> usize;
 
@@ -26,21 +34,43 @@ pub trait Source: Send + Sync + 'static {
         self.len() == 0
     }
 
-    /// Loads sample `index` (`< len()`); an error is a message for the user (a file that does
-    /// not decode, say) and becomes [`Error::Load`].
-    fn load(&self, index: usize) -> std::result::Result<(Array2<u8>, Array2<u8>), String>;
+    /// Loads sample `index` (`< len()`).
+    ///
+    /// # Errors
+    /// Whatever keeps the sample from loading.
+    fn load(&self, index: usize) -> std::result::Result<Loaded<Self::Meta>, Self::Error>;
 }
 
-/// Samples held in memory.
+/// A sample as a [`Source`] loads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded<M> {
+    /// Grey image `(height, width)`.
+    pub image: Array2<u8>,
+    /// Mask of the same size, 0 = background.
+    pub mask: Array2<u8>,
+    /// What is known of the sample.
+    pub meta: M,
+}
+
+/// Image and mask pairs held in memory (no metadata).
 impl Source for Vec<(Array2<u8>, Array2<u8>)> {
+    type Meta = ();
+    type Error = Error;
+
     fn len(&self) -> usize {
         <[_]>::len(self)
     }
 
-    fn load(&self, index: usize) -> std::result::Result<(Array2<u8>, Array2<u8>), String> {
-        self.get(index)
-            .cloned()
-            .ok_or_else(|| format!("no sample {index} (of {})", <[_]>::len(self)))
+    fn load(&self, index: usize) -> Result<Loaded<()>> {
+        let (image, mask) = self.get(index).cloned().ok_or(Error::NoSample {
+            index,
+            len: <[_]>::len(self),
+        })?;
+        Ok(Loaded {
+            image,
+            mask,
+            meta: (),
+        })
     }
 }
 
@@ -61,7 +91,7 @@ pub enum OnError {
 pub struct LoaderOptions {
     /// Samples per batch (the papers: 8).
     pub batch_size: usize,
-    /// Worker threads (at least 1).
+    /// Worker threads; 0 = one per core.
     pub threads: usize,
     /// Batches loaded ahead of the consumer (at least 1): workers run at most `prefetch + 1`
     /// batches ahead of the last one handed over, and at most `prefetch` finished batches
@@ -93,17 +123,19 @@ impl Default for LoaderOptions {
 }
 
 /// One batch: `images` `(n, channels, height, width)`, `masks` `(n, 1, height, width)` in
-/// `{0, 1}`, and the source index of each row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
+/// `{0, 1}`, and the source index and metadata of each row.
+#[derive(Debug, Clone)]
+pub struct Batch<M = ()> {
     /// Network inputs, NCHW `f32`.
     pub images: Array4<f32>,
     /// Targets, N1HW `f32` in `{0, 1}`.
     pub masks: Array4<f32>,
     /// The source index of each row.
     pub indices: Vec<usize>,
-    /// Samples left out under [`OnError::Skip`], with the reason.
-    pub skipped: Vec<(usize, String)>,
+    /// The [`Source::Meta`] of each row.
+    pub metas: Vec<M>,
+    /// Samples left out under [`OnError::Skip`]: their source index and why.
+    pub skipped: Vec<(usize, Error)>,
 }
 
 /// Loads batches of a source through a pipeline. Batch contents depend only on the seed, the
@@ -118,7 +150,7 @@ pub struct Batch {
 ///     .collect();
 /// let pipeline = Pipeline { size: Some((32, 32)), ..Pipeline::default() };
 /// let options = LoaderOptions { batch_size: 2, ..LoaderOptions::default() };
-/// let loader = Loader::new(samples, pipeline, options)?;
+/// let loader = Loader::new(samples, pipeline, options)?; // a Vec of pairs is a Source
 /// let batches: Vec<_> = loader.epoch(0).collect::<Result<_, _>>()?;
 /// assert_eq!(batches.len(), 3);
 /// assert_eq!(batches[0].images.dim(), (2, 3, 32, 32));
@@ -136,7 +168,6 @@ impl<S: Source> Loader<S> {
     pub fn new(source: S, pipeline: Pipeline, options: LoaderOptions) -> Result<Self> {
         for (name, value) in [
             ("loader.batch_size", options.batch_size),
-            ("loader.threads", options.threads),
             ("loader.prefetch", options.prefetch),
         ] {
             if value == 0 {
@@ -176,7 +207,7 @@ impl<S: Source> Loader<S> {
     }
 
     /// The batches of epoch `epoch` over every sample (shuffled if the options say so).
-    pub fn epoch(&self, epoch: usize) -> Batches {
+    pub fn epoch(&self, epoch: usize) -> Batches<S::Meta> {
         let mut order: Vec<usize> = (0..self.source.len()).collect();
         if self.options.shuffle {
             let mut rng = ChaCha8Rng::seed_from_u64(self.options.seed);
@@ -188,7 +219,7 @@ impl<S: Source> Loader<S> {
 
     /// The batches of epoch `epoch` over `order` (source indices, repeats allowed: the output
     /// of a sampler such as [`WeightedSampler`](crate::WeightedSampler)), in that order.
-    pub fn epoch_with_order(&self, epoch: usize, order: Vec<usize>) -> Batches {
+    pub fn epoch_with_order(&self, epoch: usize, order: Vec<usize>) -> Batches<S::Meta> {
         let batches = self.batch_count(order.len());
         let b = self.options.batch_size;
         let used = (batches * b).min(order.len());
@@ -204,7 +235,11 @@ impl<S: Source> Loader<S> {
             }),
             changed: Condvar::new(),
         });
-        let workers: Vec<JoinHandle<()>> = (0..self.options.threads)
+        let threads = match self.options.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let workers: Vec<JoinHandle<()>> = (0..threads)
             .map(|_| {
                 let shared = Arc::clone(&shared);
                 let source = Arc::clone(&self.source);
@@ -243,28 +278,28 @@ impl<S: Source> Loader<S> {
 }
 
 /// What the workers and the assembling thread share.
-struct Shared {
-    state: Mutex<State>,
+struct Shared<M> {
+    state: Mutex<State<M>>,
     changed: Condvar,
 }
 
-/// A processed sample.
-type Processed = Result<(Array3<f32>, Array2<f32>)>;
+/// A processed sample: input, mask, metadata.
+type Processed<M> = Result<(Array3<f32>, Array2<f32>, M)>;
 
-struct State {
+struct State<M> {
     /// The next position a worker takes.
     next: usize,
     /// Positions below this may be started (the prefetch window).
     limit: usize,
     /// Finished positions not yet assembled.
-    done: BTreeMap<usize, Processed>,
+    done: BTreeMap<usize, Processed<M>>,
     /// The epoch is over or abandoned.
     stopped: bool,
 }
 
-impl Shared {
+impl<M> Shared<M> {
     /// Waits for every position of a batch and takes them out; `None` once stopped.
-    fn take(&self, positions: std::ops::Range<usize>) -> Option<Vec<Processed>> {
+    fn take(&self, positions: std::ops::Range<usize>) -> Option<Vec<Processed<M>>> {
         let mut state = self.state.lock().ok()?;
         loop {
             if state.stopped {
@@ -295,7 +330,7 @@ impl Shared {
 
 /// A worker: takes positions in order within the window and processes them.
 fn worker<S: Source + ?Sized>(
-    shared: &Shared,
+    shared: &Shared<S::Meta>,
     source: &S,
     pipeline: &Pipeline,
     order: &[usize],
@@ -323,13 +358,19 @@ fn worker<S: Source + ?Sized>(
             state.next - 1
         };
         let index = order[position];
-        let result = load(source, index).and_then(|(image, mask)| {
-            pipeline
-                .process(image.view(), mask.view(), seed, stream(epoch, position))
+        let result = load(source, index).and_then(|sample| {
+            let (image, mask) = pipeline
+                .process(
+                    sample.image.view(),
+                    sample.mask.view(),
+                    seed,
+                    stream(epoch, position),
+                )
                 .map_err(|e| Error::Load {
                     index: Some(index),
-                    reason: e.to_string(),
-                })
+                    source: Arc::new(e),
+                })?;
+            Ok((image, mask, sample.meta))
         });
         let Ok(mut state) = shared.state.lock() else {
             return;
@@ -340,26 +381,23 @@ fn worker<S: Source + ?Sized>(
 }
 
 /// The batches of one epoch, in order; each is loaded ahead on the loader's threads.
-pub struct Batches {
-    receiver: Receiver<Result<Batch>>,
+pub struct Batches<M = ()> {
+    receiver: Receiver<Result<Batch<M>>>,
     producer: Option<JoinHandle<()>>,
     remaining: usize,
 }
 
-impl Iterator for Batches {
-    type Item = Result<Batch>;
+impl<M> Iterator for Batches<M> {
+    type Item = Result<Batch<M>>;
 
-    fn next(&mut self) -> Option<Result<Batch>> {
+    fn next(&mut self) -> Option<Result<Batch<M>>> {
         if self.remaining == 0 {
             return None;
         }
         self.remaining -= 1;
         match self.receiver.recv() {
             Ok(batch) => Some(batch),
-            Err(_) => Some(Err(Error::Load {
-                index: None,
-                reason: "the loader thread stopped".into(),
-            })),
+            Err(_) => Some(Err(Error::LoaderStopped)),
         }
     }
 
@@ -368,9 +406,9 @@ impl Iterator for Batches {
     }
 }
 
-impl ExactSizeIterator for Batches {}
+impl<M> ExactSizeIterator for Batches<M> {}
 
-impl Drop for Batches {
+impl<M> Drop for Batches<M> {
     fn drop(&mut self) {
         // Unblock the producer (its next send fails), then wait for it and its workers.
         let (_, dead) = sync_channel(1);
@@ -387,7 +425,7 @@ fn stream(epoch: usize, position: usize) -> u64 {
 }
 
 /// One batch from its processed samples (in order) and their source indices.
-fn assemble(rows: Vec<Processed>, indices: &[usize], on_error: OnError) -> Result<Batch> {
+fn assemble<M>(rows: Vec<Processed<M>>, indices: &[usize], on_error: OnError) -> Result<Batch<M>> {
     let mut kept = Vec::with_capacity(rows.len());
     let mut kept_indices = Vec::with_capacity(rows.len());
     let mut skipped = Vec::new();
@@ -397,7 +435,7 @@ fn assemble(rows: Vec<Processed>, indices: &[usize], on_error: OnError) -> Resul
                 kept.push(row);
                 kept_indices.push(index);
             }
-            (Err(e), OnError::Skip) => skipped.push((index, e.to_string())),
+            (Err(e), OnError::Skip) => skipped.push((index, e)),
             (Err(e), OnError::Fail) => return Err(e),
         }
     }
@@ -405,43 +443,46 @@ fn assemble(rows: Vec<Processed>, indices: &[usize], on_error: OnError) -> Resul
 }
 
 /// Loads one sample, naming it in the error.
-fn load<S: Source + ?Sized>(source: &S, index: usize) -> Result<(Array2<u8>, Array2<u8>)> {
-    source.load(index).map_err(|reason| Error::Load {
+fn load<S: Source + ?Sized>(source: &S, index: usize) -> Result<Loaded<S::Meta>> {
+    source.load(index).map_err(|e| Error::Load {
         index: Some(index),
-        reason,
+        source: Arc::new(e),
     })
 }
 
 /// Stacks processed samples into NCHW arrays; all must have one shape.
-fn stack(
-    rows: Vec<(Array3<f32>, Array2<f32>)>,
+fn stack<M>(
+    rows: Vec<(Array3<f32>, Array2<f32>, M)>,
     indices: Vec<usize>,
-    skipped: Vec<(usize, String)>,
-) -> Result<Batch> {
-    let (c, h, w) = rows.first().map(|(x, _)| x.dim()).unwrap_or((0, 0, 0));
+    skipped: Vec<(usize, Error)>,
+) -> Result<Batch<M>> {
+    let (c, h, w) = rows.first().map(|(x, _, _)| x.dim()).unwrap_or((0, 0, 0));
     let mut images = Array4::zeros((rows.len(), c, h, w));
     let mut masks = Array4::zeros((rows.len(), 1, h, w));
-    for (k, ((image, mask), &index)) in rows.iter().zip(&indices).enumerate() {
+    let mut metas = Vec::with_capacity(rows.len());
+    for (k, ((image, mask, meta), &index)) in rows.into_iter().zip(&indices).enumerate() {
         if image.dim() != (c, h, w) {
             return Err(Error::Load {
                 index: Some(index),
-                reason: format!(
-                    "sample is {:?} (channels, height, width) but the batch's first is {:?}; set the pipeline's size",
-                    image.dim(),
-                    (c, h, w)
-                ),
+                source: Arc::new(Error::ShapeMismatch {
+                    what: "sample (the pipeline has no fixed size: set it)",
+                    expected: (h, w),
+                    found: (image.dim().1, image.dim().2),
+                }),
             });
         }
-        images.index_axis_mut(Axis(0), k).assign(image);
+        images.index_axis_mut(Axis(0), k).assign(&image);
         masks
             .index_axis_mut(Axis(0), k)
             .index_axis_mut(Axis(0), 0)
-            .assign(mask);
+            .assign(&mask);
+        metas.push(meta);
     }
     Ok(Batch {
         images,
         masks,
         indices,
+        metas,
         skipped,
     })
 }

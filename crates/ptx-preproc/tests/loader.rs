@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ndarray::Array2;
-use ptx_preproc::{Augment, Batch, Error, Loader, LoaderOptions, OnError, Pipeline, Source};
+use ptx_preproc::{
+    Augment, Batch, Error, Loaded, Loader, LoaderOptions, OnError, Pipeline, Source,
+};
 
 /// Synthetic radiograph-like samples; counts loads; fails on listed indices.
 struct Synthetic {
@@ -15,22 +17,34 @@ struct Synthetic {
     broken: Vec<usize>,
 }
 
+/// A sample that does not decode.
+#[derive(Debug, thiserror::Error)]
+#[error("sample {0} is corrupt")]
+struct Corrupt(usize);
+
 impl Source for Synthetic {
+    type Meta = usize;
+    type Error = Corrupt;
+
     fn len(&self) -> usize {
         self.n
     }
 
-    fn load(&self, index: usize) -> Result<(Array2<u8>, Array2<u8>), String> {
+    fn load(&self, index: usize) -> Result<Loaded<usize>, Corrupt> {
         self.loads.fetch_add(1, Ordering::SeqCst);
         if self.broken.contains(&index) {
-            return Err(format!("sample {index} is corrupt"));
+            return Err(Corrupt(index));
         }
         let s = self.size;
         let image =
             Array2::from_shape_fn((s, s), |(y, x)| ((x * 7 + y * 3 + index * 29) % 251) as u8);
         let mask =
             Array2::from_shape_fn((s, s), |(y, x)| u8::from(y < s / 3 && x > index % (s / 2)));
-        Ok((image, mask))
+        Ok(Loaded {
+            image,
+            mask,
+            meta: index * 10,
+        })
     }
 }
 
@@ -51,7 +65,7 @@ fn pipeline() -> Pipeline {
     }
 }
 
-fn run(threads: usize, epoch: usize) -> Vec<Batch> {
+fn run(threads: usize, epoch: usize) -> Vec<Batch<usize>> {
     let options = LoaderOptions {
         batch_size: 4,
         threads,
@@ -62,7 +76,7 @@ fn run(threads: usize, epoch: usize) -> Vec<Batch> {
     loader.epoch(epoch).collect::<Result<_, _>>().unwrap()
 }
 
-fn bytes(batches: &[Batch]) -> Vec<u8> {
+fn bytes(batches: &[Batch<usize>]) -> Vec<u8> {
     batches
         .iter()
         .flat_map(|b| {
@@ -84,6 +98,11 @@ fn same_batches_with_one_and_four_threads() {
         one.iter().map(|b| b.indices.clone()).collect::<Vec<_>>(),
         four.iter().map(|b| b.indices.clone()).collect::<Vec<_>>()
     );
+    // Each row carries its sample's metadata.
+    for b in &one {
+        let metas: Vec<usize> = b.indices.iter().map(|i| i * 10).collect();
+        assert_eq!(b.metas, metas);
+    }
     // Another epoch: another order and other augmentations.
     let other = run(2, 4);
     assert_ne!(one[0].indices, other[0].indices);
@@ -110,9 +129,9 @@ fn batches_equal_the_pipeline_run_alone() {
         ..LoaderOptions::default()
     };
     let source = synthetic(5);
-    let (image, mask) = source.load(4).unwrap();
+    let Loaded { image, mask, .. } = source.load(4).unwrap();
     let loader = Loader::new(source, pipeline(), options).unwrap();
-    let batches: Vec<Batch> = loader.epoch(2).collect::<Result<_, _>>().unwrap();
+    let batches: Vec<Batch<usize>> = loader.epoch(2).collect::<Result<_, _>>().unwrap();
     let (want, want_mask) = pipeline()
         .process(image.view(), mask.view(), 5, (2u64 << 32) | 4)
         .unwrap();
@@ -176,7 +195,7 @@ fn orders_from_samplers_and_drop_last() {
     };
     let loader = Loader::new(synthetic(6), pipeline, options).unwrap();
     let order = vec![5, 5, 1, 0, 2, 5, 3];
-    let batches: Vec<Batch> = loader
+    let batches: Vec<Batch<usize>> = loader
         .epoch_with_order(0, order)
         .collect::<Result<_, _>>()
         .unwrap();
@@ -213,8 +232,8 @@ fn failing_samples_fail_or_are_skipped() {
     match &results[1] {
         Err(Error::Load {
             index: Some(4),
-            reason,
-        }) => assert!(reason.contains("corrupt"), "{reason}"),
+            source,
+        }) => assert_eq!(source.to_string(), "sample 4 is corrupt"),
         other => panic!("{other:?}"),
     }
     let skip = LoaderOptions {
@@ -222,19 +241,17 @@ fn failing_samples_fail_or_are_skipped() {
         ..fail
     };
     let loader = Loader::new(broken(), pipeline, skip).unwrap();
-    let batches: Vec<Batch> = loader.epoch(0).collect::<Result<_, _>>().unwrap();
+    let batches: Vec<Batch<usize>> = loader.epoch(0).collect::<Result<_, _>>().unwrap();
     assert_eq!(batches[1].indices, vec![3, 5]);
     assert_eq!(batches[1].images.dim().0, 2);
     assert_eq!(batches[1].skipped.len(), 1);
     assert_eq!(batches[1].skipped[0].0, 4);
+    let reason = &batches[1].skipped[0].1;
+    assert!(reason.to_string().contains("corrupt"), "{reason}");
     // Bad options.
     for options in [
         LoaderOptions {
             batch_size: 0,
-            ..LoaderOptions::default()
-        },
-        LoaderOptions {
-            threads: 0,
             ..LoaderOptions::default()
         },
         LoaderOptions {

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use ptx_metrics::{grid_search, SearchGrid, SearchPoint, ValidationImage};
 
+use crate::config::Experiment;
 use crate::data::Dataset;
-use crate::experiment::Experiment;
-use crate::predict::{predict_source, Ensemble, ImagePrediction};
+use crate::predict::{Ensemble, ImagePrediction};
 use crate::run::{FitReport, Resume, Trainer};
 use crate::system::SystemConfig;
 use crate::{Error, Result};
@@ -53,8 +53,7 @@ impl CrossValidation {
     /// As [`Trainer::new`] and [`Trainer::fit`]; [`Error::Io`] writing the maps.
     pub fn run(&self, dir: &Path, resume: Resume, threads: usize) -> Result<CvReport> {
         let exp = &self.experiment;
-        exp.validate()?;
-        let k = exp.data.folds;
+        let k = exp.data.folds.count();
         let device = exp.train.device.device()?;
         let dataset = Dataset::open(&exp.data, exp.seed)?;
         let oof_dir = dir.join("oof");
@@ -65,20 +64,15 @@ impl CrossValidation {
         for fold in 0..k {
             eprintln!("fold {}/{k}", fold + 1);
             let mut e = exp.clone();
-            e.data.validation_fold = fold;
-            let fold_dir = dir.join(format!("fold-{fold}"));
-            let report = Trainer::new(e, &fold_dir, resume)?.fit()?;
-            let best = report
-                .final_dir()
-                .map(Path::to_path_buf)
-                .ok_or_else(|| Error::Data(format!("fold {fold} kept no checkpoint")))?;
+            e.data.folds = exp.data.folds.holding_out(fold)?;
+            let report = Trainer::new(e, dir.join(format!("fold-{fold}")), resume)?.fit()?;
+            let best = report.final_dir.clone();
             let held_out = dataset.split(fold, true, exp.data.positives_only);
             let ensemble = Ensemble::load(std::slice::from_ref(&best), device, self.hflip)?;
-            let (preds, _) = predict_source(
-                &ensemble,
+            let (preds, _) = ensemble.predict(
                 dataset.source(&held_out),
                 exp.input.eval_pipeline(),
-                exp.train.batch_size,
+                exp.train.batch_size.get(),
                 threads,
             )?;
             oof.extend(preds.into_iter().map(|p| (held_out[p.index], fold, p)));
@@ -90,7 +84,7 @@ impl CrossValidation {
         ptx_io::write_atomic(&csv, |out| {
             writeln!(out, "ImageId,fold,label,score")?;
             for (sample, fold, p) in &oof {
-                let s = &dataset.samples[*sample];
+                let s = &dataset.samples()[*sample];
                 writeln!(
                     out,
                     "{},{fold},{},{}",
@@ -102,7 +96,7 @@ impl CrossValidation {
             Ok(())
         })?;
         for (sample, _, p) in &oof {
-            let id = &dataset.samples[*sample].image_id;
+            let id = &dataset.samples()[*sample].image_id;
             ptx_io::check_image_id_as_file_name(id)?;
             let map = p
                 .probability
@@ -118,18 +112,13 @@ impl CrossValidation {
             })
             .collect();
         let search = grid_search(&images, &self.grid)?;
-        let relative = |p: &Path| {
-            p.strip_prefix(dir)
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|_| p.to_path_buf())
-        };
         SystemConfig {
             classifier: Vec::new(),
-            segmenter: models.iter().map(|m| relative(m)).collect(),
+            segmenter: models,
             input: exp.input.clone(),
             hflip: self.hflip,
             postprocess: search.best.params,
-            batch_size: exp.train.batch_size,
+            batch_size: exp.train.batch_size.get(),
         }
         .write(dir)?;
         Ok(CvReport {

@@ -1,5 +1,7 @@
 //! The crate's error type.
 
+use std::path::PathBuf;
+
 /// Errors of the training crate.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -37,18 +39,92 @@ pub enum Error {
     #[error("{}: {source}", path.display())]
     Io {
         /// The file or folder.
-        path: std::path::PathBuf,
+        path: PathBuf,
         /// The operating system's error.
+        #[source]
         source: std::io::Error,
     },
-    /// The data of a run: no images, a fold without images, an image that does not load.
-    #[error("data: {0}")]
-    Data(String),
+    /// A folder or file the data names that does not exist.
+    #[error("{what} {} does not exist", path.display())]
+    MissingInput {
+        /// What it should be (`image folder`, `annotation file`, ...).
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+    },
+    /// No image file has a truth.
+    #[error("no image under {} has an annotation ({image_files} image files, {annotations_without_files} annotated ImageIds without a file)", images.display())]
+    NoImages {
+        /// The image folder.
+        images: PathBuf,
+        /// Image files found without a truth.
+        image_files: usize,
+        /// Annotated ImageIds without an image file.
+        annotations_without_files: usize,
+    },
+    /// A split of the folds with no image on one side.
+    #[error("{training} training and {validation} validation images (fold {fold} of {folds}{}): both need at least one", if *positives_only { ", positives only" } else { "" })]
+    EmptySplit {
+        /// Training images.
+        training: usize,
+        /// Validation images.
+        validation: usize,
+        /// The held-out fold.
+        fold: usize,
+        /// The number of folds.
+        folds: usize,
+        /// Whether only positive images were kept.
+        positives_only: bool,
+    },
+    /// A malformed row of a labels file.
+    #[error("{} line {line}: {problem}", file.display())]
+    Row {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// An image that a labels or folds file does not list.
+    #[error("{} has no {what} for image {image_id}", file.display())]
+    NotListed {
+        /// The file.
+        file: PathBuf,
+        /// The image.
+        image_id: String,
+        /// What is missing (`class`, `fold`).
+        what: &'static str,
+    },
+    /// A folds file putting an image in a fold that does not exist.
+    #[error("{}: image {image_id} is in fold {fold}, not below folds = {folds}", file.display())]
+    FoldOutOfRange {
+        /// The file.
+        file: PathBuf,
+        /// The image.
+        image_id: String,
+        /// Its fold.
+        fold: usize,
+        /// The number of folds.
+        folds: usize,
+    },
+    /// A loader index past the end of a sample source.
+    #[error("no sample {0} in the source")]
+    NoSample(usize),
+    /// A pass that needs training batches found none.
+    #[error("{0} needs a training batch, and the training images gave none")]
+    NoTrainingBatch(&'static str),
+    /// A run folder without a checkpoint to use.
+    #[error("run {}: no checkpoint (the run has not completed an epoch)", run.display())]
+    NoCheckpoint {
+        /// The run folder.
+        run: PathBuf,
+    },
     /// A checkpoint or run folder that cannot be used.
     #[error("checkpoint {}: {reason}", path.display())]
     Checkpoint {
         /// The folder or file.
-        path: std::path::PathBuf,
+        path: PathBuf,
         /// What is wrong.
         reason: String,
     },
@@ -92,17 +168,14 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
             source,
         }
     }
 
-    pub(crate) fn checkpoint(
-        path: impl Into<std::path::PathBuf>,
-        reason: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn checkpoint(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Error::Checkpoint {
             path: path.into(),
             reason: reason.into(),

@@ -6,12 +6,14 @@
 //! - [`Trainer`]: the loop over a [`ptx_preproc::Loader`] of a [`SampleSource`] (SIIM DICOM
 //!   trees with `train-rle.csv`, or PNG images and masks; corrupt files skipped and counted, or
 //!   an error), stratified folds, freezing phases, gradient clipping, early stopping,
-//!   keep-best-k checkpoints, [stochastic weight averaging](run::swa) with batch-norm
+//!   keep-best-k checkpoints, [stochastic weight averaging](swa) with batch-norm
 //!   statistics recomputed, atomic checkpoints with optimizer / scheduler / epoch state and
 //!   exact resume, a stop on a non-finite loss, CSV / JSON-lines logs, learning-curve and
 //!   validation-montage PNGs, progress bars;
-//! - [`Ensemble`] / [`predict`]: probabilities averaged over checkpoints or folds, with
-//!   horizontal-flip test-time augmentation;
+//! - [`Ensemble`]: probabilities averaged over checkpoints or folds, with horizontal-flip
+//!   test-time augmentation;
+//! - [`System`]: the one predictor (a classifier gate, a segmenter, post-processing), loaded
+//!   from `system.json` or a run folder;
 //! - [`CrossValidation`]: stratified k-fold runs, out-of-fold maps saved, post-processing
 //!   searched on them, the fold models written as one ensemble system;
 //! - [`TwoStageRecipe`]: a classifier with the multi-task segmentation branch (threshold for
@@ -50,35 +52,65 @@
 //! use ptx_train::{Experiment, Resume, Trainer};
 //! let exp = Experiment::from_file("stage1.toml")?;
 //! let report = Trainer::new(exp, "runs/stage1", Resume::IfPresent)?.fit()?;
-//! println!("best epoch {:?} in {:?}", report.best, report.best_dir());
+//! println!("best epoch {:?}; use {}", report.best, report.final_dir.display());
 //! # Ok::<(), ptx_train::Error>(())
 //! ```
+//!
+//! Prediction with a trained system or run folder: each image in with what its file says,
+//! its mask out at the image's own size.
+//!
+//! ```no_run
+//! use ptx_train::{Dataset, System};
+//! let system = System::load("runs/demo".as_ref(), tch::Device::Cpu, None)?;
+//! let images = Dataset::unlabelled(vec!["chest.dcm".into()]);
+//! let skipped = system.predict_each(images.source(&[0]), 0, |p| {
+//!     println!("{}: score {:.3}, mask {:?}, spacing {:?}", p.meta.image_id, p.score,
+//!              p.mask.dim(), p.meta.pixel_spacing());
+//!     Ok(())
+//! })?;
+//! # Ok::<(), ptx_train::Error>(())
+//! ```
+//!
+//! The two data paths, each in one direction:
+//!
+//! - a configuration: TOML → [`Experiment`] (each section's values checked as it is read)
+//!   → the objective and the cross-section checks ([`Experiment::check`], once per run) →
+//!   [`Trainer`] → run folder ([`RunDir`]);
+//! - an image: file → [`SampleSource`] (pixels, mask and [`SampleMeta`] from one read) →
+//!   loader batch → model → probabilities at the input size → post-processing → mask at the
+//!   image's own size ([`Prediction`]) → outputs.
 
-pub mod cv;
-pub mod data;
+mod config;
+mod cv;
+mod data;
 mod error;
-pub mod experiment;
 mod lr_find;
+mod metrics;
+mod objective;
 mod optim;
-pub mod predict;
-pub mod recipe;
-pub mod run;
+mod predict;
+mod recipe;
+mod run;
 mod schedule;
 mod stopping;
-pub mod system;
+mod system;
 
-pub use cv::{CrossValidation, CvReport};
-pub use data::{Dataset, SampleSource};
-pub use error::{Error, Result};
-pub use experiment::{
-    DataConfig, DeviceChoice, EarlyStop, Experiment, InitFrom, InputConfig, LossConfig, Monitor,
-    Objective, Sampling, TrainOptions,
+pub use config::{
+    Augmentation, ClassificationTerm, DataConfig, DeviceChoice, EarlyStop, Experiment, Folds,
+    InitFrom, InputConfig, LossConfig, Monitor, Sampling, TrainOptions, Truth, UnknownDevice,
 };
+pub use cv::{CrossValidation, CvReport};
+pub use data::{Dataset, SampleMeta, SampleSource, Skipped};
+pub use error::{Error, Result};
 pub use lr_find::{LrPoint, LrRangeTest, LrSweep};
+pub use metrics::{validation_metrics, ValidationMetrics};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerState};
-pub use predict::{Ensemble, ImagePrediction};
+pub use predict::{image_score, Ensemble, ImagePrediction};
 pub use recipe::{RecipeReport, TwoStageRecipe};
+pub use run::dir::RunDir;
+pub use run::log::EpochRecord;
+pub use run::swa;
 pub use run::{FitReport, Resume, Trainer};
 pub use schedule::{ScheduleConfig, ScheduleKind, ScheduleState, Scheduler};
 pub use stopping::{EarlyStopping, Goal, KeepBest, Kept};
-pub use system::{System, SystemConfig, SystemPrediction};
+pub use system::{Prediction, System, SystemConfig, SYSTEM_FILE};

@@ -2,6 +2,8 @@
 //! `end` over `steps` mini-batches while the loss is recorded; the suggestion is the rate where
 //! the smoothed loss falls fastest.
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -105,6 +107,26 @@ impl LrSweep {
         }
         self.best = self.best.min(smoothed);
         smoothed <= self.options.divergence * self.best && self.points.len() < self.options.steps
+    }
+
+    /// Writes `lr-find.png` (loss against rate, the suggestion marked) and `lr-find.csv`
+    /// (`lr,loss,smoothed`, one row per step) into `dir`, each atomically; returns the
+    /// picture's path.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let picture = dir.join("lr-find.png");
+        crate::run::plot::lr_curve(&picture, &self.points, self.suggestion())?;
+        ptx_io::write_atomic(dir.join("lr-find.csv"), |w| {
+            writeln!(w, "lr,loss,smoothed")?;
+            for p in &self.points {
+                writeln!(w, "{},{},{}", p.lr, p.loss, p.smoothed)?;
+            }
+            Ok(())
+        })?;
+        Ok(picture)
     }
 
     /// The points recorded.

@@ -3,82 +3,85 @@
 
 use std::path::PathBuf;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
 use ptx_models::Model;
-use ptx_preproc::{Loader, LoaderOptions, OnError, Pipeline};
+use ptx_preproc::{Batch, Loader, LoaderOptions, OnError, Pipeline};
 use tch::{Device, Kind, Tensor};
 
-use crate::data::SampleSource;
+use crate::data::{SampleMeta, SampleSource, Skipped};
 use crate::{Error, Result};
 
-/// An input batch `(N, C, H, W)` from the loader's `f32` array, on `device`.
-///
-/// # Errors
-/// [`Error::Data`] for a non-contiguous array.
-pub fn to_tensor(array: &ndarray::Array4<f32>, device: Device) -> Result<Tensor> {
-    let (n, c, h, w) = array.dim();
-    let data = array
-        .as_slice()
-        .ok_or_else(|| Error::Data("loader batch is not contiguous".into()))?;
-    Ok(Tensor::from_slice(data)
-        .view([n as i64, c as i64, h as i64, w as i64])
-        .to_device(device))
+/// The image-level score of a probability map: the classifier head's probability when the
+/// model has one, else the map's highest pixel probability (0 for an empty map). The one
+/// rule every score in ptx-train follows.
+pub fn image_score(probability: ArrayView2<'_, f32>, classifier: Option<f64>) -> f64 {
+    classifier.unwrap_or_else(|| f64::from(probability.iter().copied().fold(0.0, f32::max)))
 }
 
-/// `threads`, or one per core when 0.
-pub fn thread_count(threads: usize) -> usize {
-    if threads > 0 {
-        threads
-    } else {
-        std::thread::available_parallelism().map_or(1, usize::from)
+/// One image's prediction at the model's input size.
+#[derive(Debug, Clone)]
+pub struct ImagePrediction {
+    /// Index in the source.
+    pub index: usize,
+    /// Pixel probabilities `(height, width)`.
+    pub probability: Array2<f32>,
+    /// The classifier's probability, when there is one.
+    pub classifier: Option<f64>,
+    /// The truth mask resized to the same size (nearest), 0/1; empty for unlabelled images.
+    pub truth: Array2<u8>,
+}
+
+impl ImagePrediction {
+    /// The image-level score ([`image_score`]).
+    pub fn score(&self) -> f64 {
+        image_score(self.probability.view(), self.classifier)
+    }
+
+    /// Whether the truth has a pixel.
+    pub fn positive(&self) -> bool {
+        self.truth.iter().any(|&v| v != 0)
     }
 }
 
-/// One model's forward pass for inference: sigmoid pixel probabilities `(N, 1, H, W)` and,
-/// when the model has a classifier head, sigmoid image probabilities `(N)`. With `hflip` the
-/// flipped image's output, flipped back, is averaged in.
-///
-/// # Errors
-/// [`Error::Model`].
-pub fn probabilities(
+/// The input batch `(N, C, H, W)` on `device`, channels-last when asked.
+pub(crate) fn input_tensor(
+    batch: &Batch<SampleMeta>,
+    device: Device,
+    channels_last: bool,
+) -> Result<Tensor> {
+    let x = Tensor::try_from(&batch.images)?.to_device(device);
+    Ok(if channels_last {
+        ptx_models::channels_last(&x)
+    } else {
+        x
+    })
+}
+
+/// Sigmoid pixel probabilities `(N, 1, H, W)` and, when the model has a classifier head, its
+/// sigmoid probabilities `(N)` of one eval-mode forward pass.
+pub(crate) fn forward_probabilities(
     model: &Model,
     images: &Tensor,
-    hflip: bool,
     autocast: bool,
 ) -> Result<(Tensor, Option<Tensor>)> {
-    let run = |x: &Tensor| -> Result<(Tensor, Option<Tensor>)> {
-        let out = tch::autocast(autocast, || model.forward_t(x, false))?;
-        let probs = out.logits.to_kind(Kind::Float).sigmoid();
-        let labels = out
-            .labels
-            .map(|l| l.to_kind(Kind::Float).sigmoid().select(1, 0));
-        Ok((probs, labels))
-    };
-    let _guard = tch::no_grad_guard();
-    let (probs, labels) = run(images)?;
-    if !hflip {
-        return Ok((probs, labels));
-    }
-    let (fp, fl) = run(&images.flip([3]))?;
-    let probs = (probs + fp.flip([3])) / 2.0;
-    let labels = match (labels, fl) {
-        (Some(a), Some(b)) => Some((a + b) / 2.0),
-        _ => None,
-    };
-    Ok((probs, labels))
+    let out = tch::autocast(autocast, || model.forward_t(images, false))?;
+    let probs = out.logits.to_kind(Kind::Float).sigmoid();
+    let head = out
+        .labels
+        .map(|l| l.to_kind(Kind::Float).sigmoid().select(1, 0));
+    Ok((probs, head))
 }
 
 /// Several models whose probabilities are averaged (equal weights).
 pub struct Ensemble {
     models: Vec<Model>,
-    /// Average in the horizontally flipped image's prediction.
-    pub hflip: bool,
-    /// libtorch's CUDA autocast around forward passes.
-    pub autocast: bool,
+    hflip: bool,
+    autocast: bool,
 }
 
 impl Ensemble {
-    /// An ensemble of loaded models.
+    /// An ensemble of loaded models, averaging in the horizontally flipped image's prediction
+    /// when `hflip`.
     ///
     /// # Errors
     /// [`Error::Config`] for an empty list.
@@ -105,6 +108,11 @@ impl Ensemble {
         Self::new(models, hflip)
     }
 
+    /// The same ensemble with libtorch's CUDA autocast around its forward passes.
+    pub fn with_autocast(self, autocast: bool) -> Self {
+        Self { autocast, ..self }
+    }
+
     /// The models.
     pub fn models(&self) -> &[Model] {
         &self.models
@@ -115,8 +123,8 @@ impl Ensemble {
         self.models[0].var_store().device()
     }
 
-    /// Averaged probabilities `(N, 1, H, W)` and image scores `(N)` (only when every model
-    /// has a classifier head).
+    /// Averaged probabilities `(N, 1, H, W)` and classifier probabilities `(N)` (only when
+    /// every model has a classifier head) of `images` `(N, C, H, W)`.
     ///
     /// # Errors
     /// [`Error::Model`].
@@ -125,74 +133,55 @@ impl Ensemble {
             .models
             .split_first()
             .ok_or_else(|| Error::config("ensemble", "no model"))?;
-        let (mut probs, mut labels) = probabilities(first, images, self.hflip, self.autocast)?;
+        let (mut probs, mut heads) = self.model_forward(first, images)?;
         for model in rest {
-            let (p, l) = probabilities(model, images, self.hflip, self.autocast)?;
+            let (p, h) = self.model_forward(model, images)?;
             probs += p;
-            labels = labels.zip(l).map(|(a, b)| a + b);
+            heads = heads.zip(h).map(|(a, b)| a + b);
         }
         let k = self.models.len() as f64;
-        Ok((probs / k, labels.map(|l| l / k)))
+        Ok((probs / k, heads.map(|h| h / k)))
     }
-}
 
-/// Samples left out because they failed to load: (source index, reason).
-pub type Skipped = Vec<(usize, String)>;
-
-/// Image scores `(N)` from one forward pass: the classifier head's probabilities when there
-/// are some, else each image's highest pixel probability of `probs` `(N, 1, H, W)`.
-pub(crate) fn image_scores(probs: &Tensor, labels: Option<Tensor>) -> Tensor {
-    labels.unwrap_or_else(|| probs.amax([1i64, 2, 3].as_slice(), false))
-}
-
-/// One image's prediction at the model's input size.
-#[derive(Debug, Clone)]
-pub struct ImagePrediction {
-    /// Index in the source.
-    pub index: usize,
-    /// Pixel probabilities `(height, width)`.
-    pub probability: Array2<f32>,
-    /// The classifier head's probability, when the models have one.
-    pub classifier: Option<f64>,
-    /// The truth mask resized to the same size (nearest), 0/1; empty for unlabelled images.
-    pub truth: Array2<u8>,
-}
-
-impl ImagePrediction {
-    /// The image-level score: the classifier's probability, else the highest pixel
-    /// probability.
-    pub fn score(&self) -> f64 {
-        self.classifier
-            .unwrap_or_else(|| f64::from(max_probability(self.probability.view())))
+    /// One model's probabilities, the flipped image's flipped back and averaged in with
+    /// `hflip`.
+    fn model_forward(&self, model: &Model, images: &Tensor) -> Result<(Tensor, Option<Tensor>)> {
+        let _guard = tch::no_grad_guard();
+        let (probs, head) = forward_probabilities(model, images, self.autocast)?;
+        if !self.hflip {
+            return Ok((probs, head));
+        }
+        let (fp, fh) = forward_probabilities(model, &images.flip([3]), self.autocast)?;
+        let probs = (probs + fp.flip([3])) / 2.0;
+        let head = match (head, fh) {
+            (Some(a), Some(b)) => Some((a + b) / 2.0),
+            _ => None,
+        };
+        Ok((probs, head))
     }
-}
 
-/// The highest value of a probability map (0 for an empty one).
-pub fn max_probability(p: ArrayView2<'_, f32>) -> f32 {
-    p.iter().copied().fold(0.0, f32::max)
-}
-
-/// Runs `ensemble` over every image of `source` through `pipeline` (no augmentation should
-/// be in it), `batch_size` at a time on `threads` loader threads. Images that fail to load
-/// are reported in the second list (source index, reason) and left out.
-///
-/// # Errors
-/// [`Error::Preproc`], [`Error::Model`].
-pub fn predict_source(
-    ensemble: &Ensemble,
-    source: SampleSource,
-    pipeline: Pipeline,
-    batch_size: usize,
-    threads: usize,
-) -> Result<(Vec<ImagePrediction>, Skipped)> {
-    predict_with(
-        source,
-        pipeline,
-        batch_size,
-        threads,
-        ensemble.device(),
-        |x, _| ensemble.forward(x),
-    )
+    /// Runs the ensemble over every image of `source` through `pipeline` (no augmentation
+    /// should be in it), `batch_size` at a time on `threads` loader threads (0: one per
+    /// core). Images that fail to load are returned in the second list.
+    ///
+    /// # Errors
+    /// [`Error::Preproc`], [`Error::Model`].
+    pub fn predict(
+        &self,
+        source: SampleSource,
+        pipeline: Pipeline,
+        batch_size: usize,
+        threads: usize,
+    ) -> Result<(Vec<ImagePrediction>, Vec<Skipped>)> {
+        let mut out = Vec::new();
+        let skipped = each_batch(source, pipeline, batch_size, threads, |batch| {
+            let x = input_tensor(&batch, self.device(), false)?;
+            let (probs, head) = self.forward(&x)?;
+            out.extend(predictions(&batch, &probs, head.as_ref())?);
+            Ok(())
+        })?;
+        Ok((out, skipped))
+    }
 }
 
 /// A loader over `source` for evaluation: in order, every image once (no dropped last
@@ -205,7 +194,7 @@ pub(crate) fn eval_loader(
 ) -> Result<Loader<SampleSource>> {
     let options = LoaderOptions {
         batch_size,
-        threads: thread_count(threads),
+        threads,
         shuffle: false,
         drop_last: false,
         on_error: OnError::Skip,
@@ -214,59 +203,79 @@ pub(crate) fn eval_loader(
     Ok(Loader::new(source, pipeline, options)?)
 }
 
-/// As [`predict_source`] with any forward function: `forward(images, masks)` gets the batch
-/// on `device` (`(N, C, H, W)` and `(N, 1, H, W)`) and returns pixel probabilities
-/// `(N, 1, H, W)` and optional image probabilities `(N)`.
-///
-/// # Errors
-/// [`Error::Preproc`]; what `forward` returns.
-pub fn predict_with(
+/// Runs `each` on every non-empty batch of an evaluation pass over `source` (see
+/// [`eval_loader`]); returns the samples that did not load.
+pub(crate) fn each_batch(
     source: SampleSource,
     pipeline: Pipeline,
     batch_size: usize,
     threads: usize,
-    device: Device,
-    mut forward: impl FnMut(&Tensor, &Tensor) -> Result<(Tensor, Option<Tensor>)>,
-) -> Result<(Vec<ImagePrediction>, Skipped)> {
+    mut each: impl FnMut(Batch<SampleMeta>) -> Result<()>,
+) -> Result<Vec<Skipped>> {
     let loader = eval_loader(source, pipeline, batch_size, threads)?;
-    let mut out = Vec::new();
     let mut skipped = Vec::new();
     for batch in loader.epoch(0) {
-        let batch = batch?;
-        skipped.extend(batch.skipped.iter().cloned());
-        if batch.indices.is_empty() {
-            continue;
-        }
-        let x = to_tensor(&batch.images, device)?;
-        let y = to_tensor(&batch.masks, device)?;
-        let (probs, labels) = forward(&x, &y)?;
-        let probs = probs
-            .to_kind(Kind::Float)
-            .to_device(Device::Cpu)
-            .contiguous();
-        let (n, _, h, w) = batch.images.dim();
-        let flat = Vec::<f32>::try_from(probs.view([-1]))?;
-        let scores: Option<Vec<f64>> = labels
-            .map(|l| {
-                Vec::<f64>::try_from(l.to_device(Device::Cpu).to_kind(Kind::Double).view([-1]))
-            })
-            .transpose()?;
-        for k in 0..n {
-            let probability =
-                Array2::from_shape_vec((h, w), flat[k * h * w..(k + 1) * h * w].to_vec())
-                    .map_err(|e| Error::Data(e.to_string()))?;
-            let truth = batch
-                .masks
-                .index_axis(ndarray::Axis(0), k)
-                .index_axis(ndarray::Axis(0), 0)
-                .mapv(|v| u8::from(v > 0.5));
-            out.push(ImagePrediction {
-                index: batch.indices[k],
-                probability,
-                classifier: scores.as_ref().map(|s| s[k]),
-                truth,
-            });
+        let mut batch = batch?;
+        let source = loader.source();
+        skipped.extend(batch.skipped.drain(..).map(|s| source.skipped(s)));
+        if !batch.indices.is_empty() {
+            each(batch)?;
         }
     }
-    Ok((out, skipped))
+    Ok(skipped)
+}
+
+/// Pixel probability maps `(N, 1, H, W)` as one array per image, on the CPU.
+pub(crate) fn maps(probs: &Tensor) -> Result<Vec<Array2<f32>>> {
+    let size = probs.size();
+    let shape_error = || {
+        Error::from(ptx_models::Error::InputShape {
+            expected: "(N, 1, H, W) probabilities".into(),
+            found: size.clone(),
+        })
+    };
+    let [n, 1, h, w] = size[..] else {
+        return Err(shape_error());
+    };
+    let flat = Vec::<f32>::try_from(
+        probs
+            .to_kind(Kind::Float)
+            .to_device(Device::Cpu)
+            .contiguous()
+            .view([-1]),
+    )?;
+    let all = ndarray::Array3::from_shape_vec((n as usize, h as usize, w as usize), flat)
+        .map_err(|_| shape_error())?;
+    Ok(all.outer_iter().map(|m| m.to_owned()).collect())
+}
+
+/// Per-row values of an `(N)` tensor, on the CPU.
+pub(crate) fn values(t: &Tensor) -> Result<Vec<f64>> {
+    Ok(Vec::<f64>::try_from(
+        t.to_device(Device::Cpu).to_kind(Kind::Double).view([-1]),
+    )?)
+}
+
+/// The predictions of a batch: its probabilities `(N, 1, H, W)`, the classifier's
+/// probabilities `(N)` when there are some, and the batch's masks as truths.
+pub(crate) fn predictions(
+    batch: &Batch<SampleMeta>,
+    probs: &Tensor,
+    classifier: Option<&Tensor>,
+) -> Result<Vec<ImagePrediction>> {
+    let scores = classifier.map(values).transpose()?;
+    Ok(maps(probs)?
+        .into_iter()
+        .enumerate()
+        .map(|(k, probability)| ImagePrediction {
+            index: batch.indices[k],
+            probability,
+            classifier: scores.as_ref().map(|s| s[k]),
+            truth: batch
+                .masks
+                .index_axis(Axis(0), k)
+                .index_axis(Axis(0), 0)
+                .mapv(|v| u8::from(v > 0.5)),
+        })
+        .collect())
 }

@@ -10,8 +10,9 @@ use ptx_metrics::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::config::Checked;
+use crate::config::Experiment;
 use crate::data::Dataset;
-use crate::experiment::Experiment;
 use crate::predict::ImagePrediction;
 use crate::run::{FitReport, Resume, Trainer};
 use crate::system::{System, SystemConfig};
@@ -76,75 +77,69 @@ impl RecipeReport {
 }
 
 impl TwoStageRecipe {
-    /// Checks that the stages fit together.
+    /// Checks that the stages fit together and each stage's experiment
+    /// ([`Experiment::check`]).
     ///
     /// # Errors
     /// [`Error::Config`].
-    pub fn validate(&self) -> Result<()> {
-        let (a, b) = (&self.stage1.data, &self.stage2.data);
-        let same = a.images == b.images
-            && a.annotations == b.annotations
-            && a.masks == b.masks
-            && a.folds == b.folds
-            && a.validation_fold == b.validation_fold
-            && self.stage1.seed == self.stage2.seed;
-        if !same {
+    pub fn check(&self) -> Result<()> {
+        self.stages().map(drop)
+    }
+
+    /// Both stages checked, stage 2 as it trains (`data.positives_only` on): the recipe's
+    /// one check.
+    fn stages(&self) -> Result<[Checked; 2]> {
+        let (a, b) = (&self.stage1, &self.stage2);
+        if a.data.images != b.data.images
+            || a.data.truth != b.data.truth
+            || a.data.folds != b.data.folds
+            || a.seed != b.seed
+        {
             return Err(Error::config(
                 "stage2.data",
                 "stage 2 must use stage 1's images, annotations, folds, validation fold and seed",
             ));
         }
-        if self.stage1.input.size != self.stage2.input.size
-            || self.stage1.input.channels != self.stage2.input.channels
-            || self.stage1.input.normalize != self.stage2.input.normalize
-        {
+        if !a.input.same_eval_input(&b.input) {
             return Err(Error::config(
                 "stage2.input",
                 "size, channels and normalisation must equal stage 1's",
             ));
         }
-        self.stage1.validate()?;
-        self.stage2.validate()
+        let mut stage2 = b.clone();
+        stage2.data.positives_only = true;
+        Ok([a.clone().checked()?, stage2.checked()?])
     }
 
     /// Trains both stages in `dir/stage1` and `dir/stage2` (resuming each when asked),
-    /// chooses the thresholds and writes `dir/system.json`.
+    /// chooses the thresholds and writes `dir/system.json`. `threads` loader threads for
+    /// the system's validation pass (0: one per core).
     ///
     /// # Errors
     /// As [`Trainer::new`] and [`Trainer::fit`]; [`Error::Metrics`].
     pub fn run(&self, dir: &Path, resume: Resume, threads: usize) -> Result<RecipeReport> {
-        self.validate()?;
-        let mut stage2 = self.stage2.clone();
-        stage2.data.positives_only = true;
-        eprintln!("stage 1: classifier ({})", self.stage1.name);
-        let fit1 = Trainer::new(self.stage1.clone(), dir.join("stage1"), resume)?.fit()?;
-        eprintln!("stage 2: segmenter on positive images ({})", stage2.name);
-        let fit2 = Trainer::new(stage2, dir.join("stage2"), resume)?.fit()?;
-        let pick = |f: &FitReport, stage: &str| -> Result<PathBuf> {
-            f.final_dir().map(Path::to_path_buf).ok_or_else(|| {
-                Error::Data(format!(
-                    "{stage} kept no checkpoint (no finite validation number)"
-                ))
-            })
-        };
-        let (cls_dir, seg_dir) = (pick(&fit1, "stage 1")?, pick(&fit2, "stage 2")?);
+        let [first, second] = self.stages()?;
+        eprintln!("stage 1: classifier ({})", first.exp.name);
+        let fit1 = Trainer::checked(first, dir.join("stage1"), resume)?.fit()?;
+        eprintln!(
+            "stage 2: segmenter on positive images ({})",
+            second.exp.name
+        );
+        let fit2 = Trainer::checked(second, dir.join("stage2"), resume)?.fit()?;
         let device = self.stage1.train.device.device()?;
         let dataset = Dataset::open(&self.stage1.data, self.stage1.seed)?;
-        let val = dataset.split(self.stage1.data.validation_fold, true, false);
+        let val = dataset.split(self.stage1.data.folds.validation(), true, false);
         let mut config = SystemConfig {
-            classifier: vec![cls_dir],
-            segmenter: vec![seg_dir],
+            classifier: vec![fit1.final_dir.clone()],
+            segmenter: vec![fit2.final_dir.clone()],
             input: self.stage1.input.clone(),
             hflip: self.hflip,
             postprocess: PostProcess::default(),
-            batch_size: self.stage1.train.batch_size,
+            batch_size: self.stage1.train.batch_size.get(),
         };
         let system = System::new(config.clone(), device)?;
         let (predictions, _) = system.probabilities(dataset.source(&val), threads)?;
-        let labels: Vec<bool> = predictions
-            .iter()
-            .map(|p| p.truth.iter().any(|&v| v != 0))
-            .collect();
+        let labels: Vec<bool> = predictions.iter().map(ImagePrediction::positive).collect();
         let scores: Vec<f64> = predictions.iter().map(ImagePrediction::score).collect();
         let (point, f2) = best_threshold(&labels, &scores, &[], ClassMetric::FBeta(2.0))?;
         let images: Vec<ValidationImage<'_>> = predictions
@@ -161,13 +156,6 @@ impl TwoStageRecipe {
             ..self.grid.clone()
         };
         let search = grid_search(&images, &grid)?;
-        let relative = |p: &Path| {
-            p.strip_prefix(dir)
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|_| p.to_path_buf())
-        };
-        config.classifier = config.classifier.iter().map(|p| relative(p)).collect();
-        config.segmenter = config.segmenter.iter().map(|p| relative(p)).collect();
         config.postprocess = search.best.params;
         config.write(dir)?;
         Ok(RecipeReport {

@@ -1,17 +1,21 @@
-//! A deployable predictor: classifier and segmenter checkpoints (each an ensemble), the input
-//! pipeline and the post-processing chosen on validation, described by `system.json`.
+//! The one predictor: classifier and segmenter checkpoints (each an ensemble), the input
+//! pipeline and the post-processing chosen on validation, described by `system.json`; each
+//! image in with its metadata, its mask out at the image's own size.
 
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use ptx_metrics::PostProcess;
+use ptx_preproc::{resize, Interpolation};
 use serde::{Deserialize, Serialize};
 use tch::Device;
 
-use crate::data::SampleSource;
-use crate::experiment::{Experiment, InputConfig};
-use crate::predict::{image_scores, predict_with, Ensemble, ImagePrediction, Skipped};
-use crate::run::checkpoint::{read_state, RunDir};
+use crate::config::InputConfig;
+use crate::data::{SampleMeta, SampleSource, Skipped};
+use crate::predict::{
+    each_batch, input_tensor, maps, predictions, values, Ensemble, ImagePrediction,
+};
+use crate::run::dir::RunDir;
 use crate::{Error, Result};
 
 /// The file describing a system in its folder.
@@ -44,32 +48,65 @@ fn default_batch() -> usize {
 }
 
 impl SystemConfig {
-    /// Writes `system.json` into `dir`.
-    ///
-    /// # Errors
-    /// [`Error::Io`].
-    pub fn write(&self, dir: &Path) -> Result<()> {
-        let json =
-            serde_json::to_vec_pretty(self).map_err(|e| Error::checkpoint(dir, e.to_string()))?;
+    /// Writes `system.json` into `dir`, checkpoint paths under `dir` made relative to it.
+    pub(crate) fn write(&self, dir: &Path) -> Result<()> {
+        let relative = |paths: &[PathBuf]| -> Vec<PathBuf> {
+            paths
+                .iter()
+                .map(|p| {
+                    p.strip_prefix(dir)
+                        .map_or_else(|_| p.clone(), Path::to_path_buf)
+                })
+                .collect()
+        };
+        let config = SystemConfig {
+            classifier: relative(&self.classifier),
+            segmenter: relative(&self.segmenter),
+            ..self.clone()
+        };
+        let json = serde_json::to_vec_pretty(&config)
+            .map_err(|e| Error::checkpoint(dir, e.to_string()))?;
         ptx_io::write_atomic(dir.join(SYSTEM_FILE), |out| out.write_all(&json))?;
         Ok(())
     }
+
+    /// The system of a training run: its final model ([`RunDir::final_checkpoint`]),
+    /// threshold 0.5, no gate.
+    fn of_run(run: &RunDir) -> Result<Self> {
+        let exp = run.experiment()?;
+        Ok(SystemConfig {
+            classifier: Vec::new(),
+            segmenter: vec![run.final_checkpoint()?],
+            input: exp.input,
+            hflip: false,
+            postprocess: PostProcess::default(),
+            batch_size: exp.train.batch_size.get(),
+        })
+    }
 }
 
-/// One image's result at the model's input size.
+/// One image's result.
 #[derive(Debug, Clone)]
-pub struct SystemPrediction {
-    /// Index in the source.
-    pub index: usize,
+pub struct Prediction {
+    /// The image as its file described it (ImageId, path, size, DICOM attributes).
+    pub meta: SampleMeta,
     /// Image-level probability of a pneumothorax.
     pub score: f64,
-    /// Pixel probabilities `(height, width)`.
+    /// Pixel probabilities `(height, width)` at the network's input size.
     pub probability: Array2<f32>,
-    /// The post-processed 0/1 mask, same size.
+    /// The post-processed 0/1 mask at the image's own size ([`SampleMeta::size`]): made at
+    /// the input size, then resized with nearest neighbour.
     pub mask: Array2<u8>,
 }
 
-/// A loaded system.
+impl Prediction {
+    /// Whether the mask has a pixel.
+    pub fn positive(&self) -> bool {
+        self.mask.iter().any(|&v| v != 0)
+    }
+}
+
+/// A loaded system: the one predictor of ptx.
 pub struct System {
     config: SystemConfig,
     classifier: Option<Ensemble>,
@@ -78,12 +115,14 @@ pub struct System {
 
 impl System {
     /// Loads a system from a folder holding `system.json`, or from a training run folder
-    /// (`experiment.toml` + `checkpoints/`: its best checkpoint, threshold 0.5, no gate).
+    /// (`experiment.toml` + `checkpoints/`: its final model, threshold 0.5, no gate).
+    /// `hflip` overrides the system's flip TTA.
     ///
     /// # Errors
     /// [`Error::Checkpoint`] for a folder that is neither; [`Error::Model`] for checkpoints
     /// that do not load.
     pub fn load(dir: &Path, device: Device, hflip: Option<bool>) -> Result<Self> {
+        let run = RunDir::open(dir);
         let config = if dir.join(SYSTEM_FILE).is_file() {
             let path = dir.join(SYSTEM_FILE);
             let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
@@ -95,8 +134,8 @@ impl System {
                 }
             }
             c
-        } else if dir.join("experiment.toml").is_file() {
-            Self::from_run(dir)?
+        } else if run.is_run() {
+            SystemConfig::of_run(&run)?
         } else {
             return Err(Error::checkpoint(
                 dir,
@@ -110,8 +149,12 @@ impl System {
     /// Loads the checkpoints a configuration names (paths as given) onto `device`.
     ///
     /// # Errors
-    /// [`Error::Model`] for checkpoints that do not load.
+    /// [`Error::Model`] for checkpoints that do not load; [`Error::Config`] for a batch size
+    /// of 0.
     pub fn new(config: SystemConfig, device: Device) -> Result<Self> {
+        if config.batch_size == 0 {
+            return Err(Error::config("system.batch_size", "must be at least 1"));
+        }
         let classifier = if config.classifier.is_empty() {
             None
         } else {
@@ -125,32 +168,6 @@ impl System {
         })
     }
 
-    fn from_run(dir: &Path) -> Result<SystemConfig> {
-        let exp = Experiment::from_file(dir.join("experiment.toml"))?;
-        let run = RunDir::open(dir);
-        let latest = run
-            .latest()?
-            .ok_or_else(|| Error::checkpoint(dir, "the run has no checkpoint yet"))?;
-        let (state, _) = read_state(&latest)?;
-        let best = if dir.join("swa").join(ptx_models::WEIGHTS_FILE).is_file() {
-            dir.join("swa")
-        } else {
-            state
-                .keep_best
-                .kept()
-                .first()
-                .map_or(latest, |&(e, _)| run.epoch_dir(e))
-        };
-        Ok(SystemConfig {
-            classifier: Vec::new(),
-            segmenter: vec![best],
-            input: exp.input,
-            hflip: false,
-            postprocess: PostProcess::default(),
-            batch_size: exp.train.batch_size,
-        })
-    }
-
     /// The configuration (absolute checkpoint paths).
     pub fn config(&self) -> &SystemConfig {
         &self.config
@@ -161,10 +178,11 @@ impl System {
         self.config.postprocess = postprocess;
     }
 
-    /// Probability maps and image scores of every image of `source`, in one loader pass:
-    /// the segmenter's probabilities, and as [`ImagePrediction::classifier`] the classifier's
-    /// score (its head's probability, else its highest pixel probability) or, without a
-    /// classifier, the segmenter's head when it has one. Truths are the source's masks.
+    /// Probability maps and image scores at the input size of every image of `source`, in
+    /// one loader pass (for threshold searches): the segmenter's probabilities, and as
+    /// [`ImagePrediction::classifier`] the classifier's score ([`crate::image_score`] of its
+    /// own output) or, without a classifier, the segmenter's head when it has one. Truths
+    /// are the source's masks; `threads` loader threads (0: one per core).
     ///
     /// # Errors
     /// [`Error::Preproc`], [`Error::Model`].
@@ -172,53 +190,106 @@ impl System {
         &self,
         source: SampleSource,
         threads: usize,
-    ) -> Result<(Vec<ImagePrediction>, Skipped)> {
-        predict_with(
-            source,
-            self.config.input.eval_pipeline(),
-            self.config.batch_size.max(1),
-            threads,
-            self.segmenter.device(),
-            |x, _| {
-                let (probs, labels) = self.segmenter.forward(x)?;
-                let scores = match &self.classifier {
-                    Some(classifier) => {
-                        let (p, l) = classifier.forward(x)?;
-                        Some(image_scores(&p, l))
-                    }
-                    None => labels,
-                };
-                Ok((probs, scores))
-            },
-        )
+    ) -> Result<(Vec<ImagePrediction>, Vec<Skipped>)> {
+        let mut out = Vec::new();
+        let skipped = self.each_batch(source, threads, |_, batch_predictions| {
+            out.extend(batch_predictions);
+            Ok(())
+        })?;
+        Ok((out, skipped))
     }
 
-    /// Predicts every image of `source` (its masks are ignored): [`System::probabilities`]
-    /// through the post-processing. Images that fail to load are returned in the second list
-    /// (index, reason).
+    /// Predicts every image of `source` (its masks are ignored), handing each image's
+    /// [`Prediction`] to `each` as its batch is done, so that memory stays bounded whatever
+    /// the number of images. Returns the images that did not load.
     ///
     /// # Errors
-    /// [`Error::Preproc`], [`Error::Model`], [`Error::Metrics`].
+    /// [`Error::Preproc`], [`Error::Model`], [`Error::Metrics`]; what `each` returns.
+    pub fn predict_each(
+        &self,
+        source: SampleSource,
+        threads: usize,
+        mut each: impl FnMut(Prediction) -> Result<()>,
+    ) -> Result<Vec<Skipped>> {
+        let postprocess = self.config.postprocess;
+        self.each_batch(source, threads, |metas, batch_predictions| {
+            for (meta, p) in metas.into_iter().zip(batch_predictions) {
+                let score = p.score();
+                let mask = postprocess.apply(p.probability.view(), Some(score))?;
+                let mask = if mask.dim() == meta.size {
+                    mask
+                } else {
+                    resize(mask.view(), meta.size, Interpolation::Nearest)?
+                };
+                each(Prediction {
+                    meta,
+                    score,
+                    probability: p.probability,
+                    mask,
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    /// [`System::predict_each`] collected.
+    ///
+    /// # Errors
+    /// As [`System::predict_each`].
     pub fn predict(
         &self,
         source: SampleSource,
         threads: usize,
-    ) -> Result<(Vec<SystemPrediction>, Skipped)> {
-        let (predictions, skipped) = self.probabilities(source, threads)?;
-        let mut out = Vec::with_capacity(predictions.len());
-        for p in predictions {
-            let score = p.score();
-            let mask = self
-                .config
-                .postprocess
-                .apply(p.probability.view(), Some(score))?;
-            out.push(SystemPrediction {
-                index: p.index,
-                score,
-                probability: p.probability,
-                mask,
-            });
-        }
+    ) -> Result<(Vec<Prediction>, Vec<Skipped>)> {
+        let mut out = Vec::new();
+        let skipped = self.predict_each(source, threads, |p| {
+            out.push(p);
+            Ok(())
+        })?;
         Ok((out, skipped))
+    }
+
+    /// Runs both models on each batch of `source`; `each` gets the batch's metadata and
+    /// predictions.
+    fn each_batch(
+        &self,
+        source: SampleSource,
+        threads: usize,
+        mut each: impl FnMut(Vec<SampleMeta>, Vec<ImagePrediction>) -> Result<()>,
+    ) -> Result<Vec<Skipped>> {
+        let device = self.segmenter.device();
+        each_batch(
+            source,
+            self.config.input.eval_pipeline(),
+            self.config.batch_size,
+            threads,
+            |mut batch| {
+                let x = input_tensor(&batch, device, false)?;
+                let (probs, head) = self.segmenter.forward(&x)?;
+                let scores = match &self.classifier {
+                    Some(classifier) => Some(classifier_scores(classifier, &x)?),
+                    None => head.as_ref().map(values).transpose()?,
+                };
+                let mut batch_predictions = predictions(&batch, &probs, None)?;
+                if let Some(scores) = scores {
+                    for (p, s) in batch_predictions.iter_mut().zip(scores) {
+                        p.classifier = Some(s);
+                    }
+                }
+                each(std::mem::take(&mut batch.metas), batch_predictions)
+            },
+        )
+    }
+}
+
+/// The classifier ensemble's score of each image: [`crate::image_score`] of its own output.
+fn classifier_scores(classifier: &Ensemble, x: &tch::Tensor) -> Result<Vec<f64>> {
+    let (probs, head) = classifier.forward(x)?;
+    match head {
+        Some(head) => values(&head),
+        None => Ok(maps(&probs)?
+            .iter()
+            .map(|m| crate::predict::image_score(m.view(), None))
+            .collect()),
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use ptx_io::synth::{write_dataset, SynthOptions};
 use ptx_models::{Part, WeightSource};
-use ptx_train::{Error, Experiment, InitFrom, Objective, Resume, Sampling, Trainer};
+use ptx_train::{Error, Experiment, Folds, InitFrom, LossConfig, Resume, Sampling, Trainer};
 
 /// libtorch's generator is global; these tests take turns (see tests/training.rs).
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -127,7 +127,7 @@ fn init_copies_the_parts_asked_for_and_refuses_missing_files() {
         "{err}"
     );
     exp.init[0].from = source.join("model.safetensors");
-    let err = exp.validate().unwrap_err();
+    let err = exp.check().unwrap_err();
     assert!(err.to_string().contains("parts"), "{err}");
 }
 
@@ -153,11 +153,11 @@ depth = 2"#;
     }
     // A segmentation head with a reconstruction objective, or the Dice monitor: refused.
     let mut exp = experiment(tmp.path(), RESNET, false, "segmentation");
-    exp.loss.objective = Objective::ReconstructImage;
-    assert!(exp.validate().unwrap_err().to_string().contains("task"));
+    exp.loss = LossConfig::ReconstructImage;
+    assert!(exp.check().unwrap_err().to_string().contains("task"));
     let mut exp = experiment(tmp.path(), plain, true, "reconstruct_mask");
     exp.train.monitor = ptx_train::Monitor::ValDice;
-    assert!(exp.validate().unwrap_err().to_string().contains("val_dice"));
+    assert!(exp.check().unwrap_err().to_string().contains("val_dice"));
 }
 
 #[test]
@@ -210,19 +210,21 @@ fn oversampling_and_folds_from_a_file() {
     let tmp = tempfile::tempdir().unwrap();
     synth(tmp.path());
     let mut exp = experiment(tmp.path(), RESNET, false, "segmentation");
-    exp.train.batch_size = 1;
-    exp.data.sampling = Sampling::OversamplePositives { copies: 3 };
+    exp.train.batch_size = std::num::NonZeroUsize::MIN;
+    exp.data.sampling = Sampling::OversamplePositives {
+        copies: std::num::NonZeroUsize::new(3).unwrap(),
+    };
     let trainer = Trainer::new(exp.clone(), tmp.path().join("over"), Resume::Never).unwrap();
     let d = trainer.dataset().clone();
     let train: Vec<usize> = d.split(0, false, false);
-    let positives = train.iter().filter(|&&i| d.samples[i].positive).count();
+    let positives = train.iter().filter(|&&i| d.samples()[i].positive).count();
     let mut trainer = trainer;
     let fit = trainer.fit().unwrap();
     assert_eq!(fit.history[0].train_images, train.len() + 2 * positives);
 
     // Every image in fold 1 except the first, which goes to fold 0.
     let mut rows: Vec<ptx_io::folds::FoldRow> = d
-        .samples
+        .samples()
         .iter()
         .map(|s| ptx_io::folds::FoldRow {
             image_id: s.image_id.clone(),
@@ -233,7 +235,9 @@ fn oversampling_and_folds_from_a_file() {
     rows[0].fold = 0;
     ptx_io::folds::write_folds_csv(tmp.path().join("folds.csv"), &rows).unwrap();
     exp.data.sampling = Sampling::All;
-    exp.data.folds_file = Some(tmp.path().join("folds.csv"));
+    exp.data.folds = Folds::new(4, 0)
+        .unwrap()
+        .from_file(tmp.path().join("folds.csv"));
     let t = Trainer::new(exp, tmp.path().join("folds"), Resume::Never).unwrap();
     assert_eq!(t.dataset().split(0, true, false), vec![0]);
 }

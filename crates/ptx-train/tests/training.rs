@@ -2,13 +2,12 @@
 //! uninterrupted run, refusals, NaN stop, corrupt files, SWA's batch-norm pass, overfitting.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use ptx_io::synth::{write_dataset, SynthOptions};
 use ptx_models::Model;
-use ptx_train::run::checkpoint::RunDir;
-use ptx_train::run::swa;
-use ptx_train::{Error, Experiment, Resume, Trainer};
+use ptx_train::{swa, Error, Experiment, Folds, LossConfig, Resume, RunDir, Trainer};
 use tch::{Device, Kind, Tensor};
 
 /// libtorch's generator is global: a training run is deterministic under its seed only when
@@ -74,6 +73,10 @@ montage = 4
     Experiment::from_toml(&text).unwrap()
 }
 
+fn n(v: usize) -> NonZeroUsize {
+    NonZeroUsize::new(v).unwrap()
+}
+
 fn weights(dir: &Path) -> Vec<(String, Tensor)> {
     let mut w = Tensor::read_safetensors(dir.join("model.safetensors")).unwrap();
     w.sort_by(|a, b| a.0.cmp(&b.0));
@@ -118,6 +121,16 @@ fn run_writes_logs_checkpoints_and_pictures() {
     assert_eq!(report.kept_dirs.len(), 2);
     // A checkpoint loads as a model.
     Model::load(report.best_dir().unwrap(), Device::Cpu).unwrap();
+    // The run folder, read back, says what the report says.
+    let dir = RunDir::open(&run);
+    assert_eq!(dir.history().unwrap(), report.history);
+    assert_eq!(dir.best().unwrap(), report.kept_dirs);
+    assert_eq!(dir.final_checkpoint().unwrap(), report.final_dir);
+    assert_eq!(
+        report.final_dir, report.kept_dirs[0],
+        "no SWA: the best checkpoint"
+    );
+    assert_eq!(&dir.experiment().unwrap(), trainer.experiment());
     // Running again without resume is refused; with resume there is nothing left to do.
     let err = Trainer::new(experiment(&data, "keep_best = 2"), &run, Resume::Never)
         .err()
@@ -145,8 +158,8 @@ fn resumed_run_equals_uninterrupted_run() {
     let extra = "";
     let with_aug = |epochs: usize| {
         let mut e = experiment(&data, extra);
-        e.input.preset = ptx_preproc::Preset::Viel;
-        e.train.epochs = epochs;
+        e.input.augmentation = ptx_train::Augmentation::Preset(ptx_preproc::Preset::Viel);
+        e.train.epochs = n(epochs);
         e
     };
     let straight = tmp.path().join("straight");
@@ -188,7 +201,7 @@ fn nan_loss_stops_and_keeps_the_last_good_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
     let data = synth(&tmp.path().join("data"), 12, 64, 3, 0.5);
     let mut exp = experiment(&data, "");
-    exp.train.epochs = 3;
+    exp.train.epochs = n(3);
     // Epoch 1 at lr 1e-3; from epoch 2 the warm-up reaches 1e30 and the weights blow up.
     exp.optimizer = toml::from_str("kind = \"sgd\"\nlr = 1e30").unwrap();
     exp.schedule =
@@ -244,7 +257,7 @@ fn bad_inputs_are_errors_naming_the_problem() {
     assert!(err.to_string().contains("nowhere"), "{err}");
     // A classification weight without a classifier head.
     let mut exp = experiment(&data, "");
-    exp.loss.classification_weight = 1.0;
+    exp.loss = LossConfig::segmentation(Default::default(), 1.0).unwrap();
     let err = Trainer::new(exp, tmp.path().join("r2"), Resume::Never)
         .err()
         .unwrap();
@@ -257,14 +270,14 @@ fn bad_inputs_are_errors_naming_the_problem() {
     std::fs::write(&files[0], b"DICM but not really").unwrap();
     let run = tmp.path().join("r3");
     let mut one_epoch = experiment(&data, "");
-    one_epoch.train.epochs = 1;
+    one_epoch.train.epochs = n(1);
     let report = Trainer::new(one_epoch, &run, Resume::Never)
         .ok()
         .map(|mut t| t.fit().unwrap());
     let skipped: usize = report.unwrap().history.iter().map(|r| r.skipped).sum();
     assert_eq!(skipped, 1);
     let mut exp = experiment(&data, "");
-    exp.train.epochs = 1;
+    exp.train.epochs = n(1);
     exp.data.on_error = ptx_preproc::OnError::Fail;
     let bad = files[0].file_stem().unwrap().to_string_lossy().into_owned();
     let err = Trainer::new(exp, tmp.path().join("r4"), Resume::Never)
@@ -323,7 +336,8 @@ fn swa_averages_and_recomputes_batch_norm() {
     assert!(diff < 1e-5, "running mean off by {diff}");
     // Averaging nothing is an error.
     assert!(swa::average(&[], Device::Cpu).is_err());
-    let _ = RunDir::create(tmp.path().join("x")).unwrap();
+    // The run folder knows which model is final: the SWA one.
+    assert_eq!(RunDir::open(&run).final_checkpoint().unwrap(), swa_dir);
 }
 
 #[test]
@@ -332,13 +346,13 @@ fn overfits_a_few_synthetic_images() {
     let tmp = tempfile::tempdir().unwrap();
     let data = synth(&tmp.path().join("data"), 8, 64, 6, 1.0);
     let mut exp = experiment(&data, "");
-    exp.train.epochs = 60;
+    exp.train.epochs = n(60);
     // 40 epochs reached a training Dice of 0.86 on an AMD EPYC runner (0.98 at 60): the
     // float path differs between CPUs, so the margin is kept wide.
     // Validate on the training images themselves: fold 0 of 2 holds 4 images; train on all
     // by making the held-out fold a copy of the training fold is not possible, so train on
     // fold 1 and score the training images with the final model.
-    exp.data.folds = 2;
+    exp.data.folds = Folds::new(2, 0).unwrap();
     exp.optimizer = toml::from_str("kind = \"adam\"\nlr = 3e-3").unwrap();
     let run = tmp.path().join("run");
     let mut trainer = Trainer::new(exp.clone(), &run, Resume::Never).unwrap();
@@ -351,15 +365,10 @@ fn overfits_a_few_synthetic_images() {
     let ensemble = ptx_train::Ensemble::new(vec![model], false).unwrap();
     let ds = trainer.dataset();
     let train_idx = ds.split(0, false, false);
-    let (preds, _) = ptx_train::predict::predict_source(
-        &ensemble,
-        ds.source(&train_idx),
-        exp.input.eval_pipeline(),
-        4,
-        1,
-    )
-    .unwrap();
-    let m = ptx_train::run::validation_metrics(&preds).unwrap();
+    let (preds, _) = ensemble
+        .predict(ds.source(&train_idx), exp.input.eval_pipeline(), 4, 1)
+        .unwrap();
+    let m = ptx_train::validation_metrics(&preds).unwrap();
     assert!(m.dice > 0.9, "training Dice {}", m.dice);
 }
 
@@ -369,8 +378,8 @@ fn cross_validation_saves_out_of_fold_maps_and_an_ensemble() {
     let tmp = tempfile::tempdir().unwrap();
     let data = synth(&tmp.path().join("data"), 12, 64, 7, 0.5);
     let mut exp = experiment(&data, "");
-    exp.data.folds = 3;
-    exp.train.epochs = 1;
+    exp.data.folds = Folds::new(3, 0).unwrap();
+    exp.train.epochs = n(1);
     let dir = tmp.path().join("cv");
     let cv = ptx_train::CrossValidation {
         experiment: exp.clone(),
@@ -388,11 +397,11 @@ fn cross_validation_saves_out_of_fold_maps_and_an_ensemble() {
     for line in csv.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
         let i = ds
-            .samples
+            .samples()
             .iter()
             .position(|s| s.image_id == cells[0])
             .unwrap();
-        assert_eq!(ds.folds[i].to_string(), cells[1]);
+        assert_eq!(ds.folds()[i].to_string(), cells[1]);
     }
     // The 16-bit maps hold the probabilities to 1/65535: their maximum is the image score
     // (the highest pixel probability, the model having no classifier head).
@@ -421,7 +430,7 @@ fn cross_validation_saves_out_of_fold_maps_and_an_ensemble() {
     }
     let system = ptx_train::System::load(&dir, Device::Cpu, None).unwrap();
     assert_eq!(system.config().segmenter.len(), 3);
-    let all: Vec<usize> = (0..ds.samples.len()).collect();
+    let all: Vec<usize> = (0..ds.samples().len()).collect();
     let (preds, skipped) = system.predict(ds.source(&all), 1).unwrap();
     assert_eq!((preds.len(), skipped.len()), (12, 0));
     assert!((0.0..=1.0).contains(&report.search.mean_dice));

@@ -12,10 +12,10 @@ use ptx_io::synth::SynthOptions;
 use ptx_losses::Combined;
 use ptx_models::{EncoderName, ModelConfig, UnetConfig};
 use ptx_preproc::{Channel, ChannelStack, Preset};
-use ptx_train::{Experiment, Monitor, OptimizerConfig, Sampling};
+use ptx_train::{Augmentation, Experiment, LossConfig, Monitor, OptimizerConfig, Sampling};
 
-use crate::args::{CommonArgs, Scale};
-use crate::eval::{evaluate, final_model, predict_validation, Scores};
+use crate::args::{positive, CommonArgs, Scale};
+use crate::eval::{evaluate, predict_validation, Scores};
 use crate::papers::{base_experiment, discard, fit};
 use crate::patches::{stitch, write_patch_dataset};
 use crate::table::{num, write_results, Table};
@@ -146,9 +146,12 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
             channels: vec![Channel::Clahe; 3],
             ..ChannelStack::default()
         };
-        exp.input.preset = Preset::Dasic;
+        exp.input.augmentation = Augmentation::Preset(Preset::Dasic);
         exp.data.sampling = Sampling::UndersampleNegatives { ratio: 1.0 };
-        exp.loss.segmentation = Combined::focal_dice();
+        exp.loss = LossConfig::Segmentation {
+            loss: Combined::focal_dice(),
+            classification: None,
+        };
         exp.optimizer = OptimizerConfig::Adam {
             lr: 1e-3,
             betas: [0.9, 0.999],
@@ -160,14 +163,18 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         let dir = s.out.join("runs").join(encoder.to_string());
 
         let whole_fit = fit(exp.clone(), &dir.join("whole"), args)?;
-        let whole = evaluate(&[final_model(&whole_fit)?], &exp, args.threads)?;
+        let whole = evaluate(
+            std::slice::from_ref(&whole_fit.final_dir),
+            &exp,
+            args.threads,
+        )?;
 
         let mut patch_exp = exp.clone();
         patch_exp.name = format!("{name}-patches");
         patch_exp.data = patch_data.clone();
-        patch_exp.input.size = [side, side];
+        patch_exp.input.size = [positive(side); 2];
         let patch_fit = fit(patch_exp.clone(), &dir.join("patches"), args)?;
-        let patches = evaluate_patches(&patch_exp, &final_model(&patch_fit)?, s.size, args)?;
+        let patches = evaluate_patches(&patch_exp, &patch_fit.final_dir, s.size, args)?;
 
         table.row(vec![
             name.to_string(),

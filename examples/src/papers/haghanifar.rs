@@ -19,14 +19,13 @@ use ptx_losses::Combined;
 use ptx_metrics::{best_threshold, ClassMetric};
 use ptx_models::{ClassifierOptions, EncoderName, Freeze, FreezeSchedule, ModelConfig, UnetConfig};
 use ptx_preproc::{Loader, LoaderOptions, Preset};
-use ptx_train::run::swa;
 use ptx_train::{
-    CrossValidation, Dataset, Experiment, ImagePrediction, Monitor, OptimizerConfig, Resume,
-    System, SystemConfig,
+    swa, Augmentation, CrossValidation, Dataset, Experiment, Folds, ImagePrediction, LossConfig,
+    Monitor, OptimizerConfig, Resume, System, SystemConfig,
 };
 
 use crate::args::{CommonArgs, Scale};
-use crate::eval::{final_model, iou_threshold_search, Scores};
+use crate::eval::{iou_threshold_search, Scores};
 use crate::papers::{base_experiment, discard, fit, viel::cosine};
 use crate::table::{num, write_results, Table};
 
@@ -108,7 +107,7 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
         ..SynthOptions::default()
     };
     let mut data = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
-    data.folds = if s.synthetic { 3 } else { 5 };
+    data.folds = Folds::new(if s.synthetic { 3 } else { 5 }, 0)?;
     let chexnet = args.pretrained(EncoderName::Densenet121)?;
     let seresnext = args.pretrained(EncoderName::SeResnext50)?;
     if let Some(note) = args.init_note(&[EncoderName::Densenet121, EncoderName::SeResnext50]) {
@@ -132,9 +131,8 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
             &s,
             args,
         );
-        e.input.preset = Preset::Haghanifar;
-        e.loss.segmentation = Combined::weighted_bce();
-        e.loss.classification_weight = 1.0;
+        e.input.augmentation = Augmentation::Preset(Preset::Haghanifar);
+        e.loss = LossConfig::segmentation(Combined::weighted_bce(), 1.0)?;
         e.optimizer = adam(3e-4);
         e.schedule = cosine(s.epochs, 0.0);
         e.train.monitor = Monitor::ValF2;
@@ -157,7 +155,7 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
         ]);
         if best.as_ref().is_none_or(|b| f2 > b.0) {
             let threshold = record.f2_threshold.unwrap_or(0.5);
-            best = Some((f2, threshold, final_model(&fitted)?, e));
+            best = Some((f2, threshold, fitted.final_dir.clone(), e));
         }
     }
     let (_, _, classifier_dir, stage1) = best.context("no stage-1 run")?;
@@ -166,9 +164,9 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
     let mut u = UnetConfig::with_encoder(EncoderName::SeResnext50);
     u.decoder.dropout = 0.2;
     let mut e2 = base_experiment("stage2", &data, ModelConfig::Unet(u), &s, args);
-    e2.input.preset = Preset::Haghanifar;
+    e2.input.augmentation = Augmentation::Preset(Preset::Haghanifar);
     e2.data.positives_only = true;
-    e2.loss.segmentation = Combined::bce_dice();
+    e2.loss = LossConfig::segmentation(Combined::bce_dice(), 0.0)?;
     e2.optimizer = adam(3e-4);
     e2.schedule = cosine(s.epochs, 0.0);
     e2.train.monitor = Monitor::ValDice;
@@ -178,7 +176,7 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
     } else {
         Resume::Never
     };
-    eprintln!("== stage 2: {} folds", data.folds);
+    eprintln!("== stage 2: {} folds", data.folds.count());
     let cv = CrossValidation {
         experiment: e2.clone(),
         grid: Default::default(),
@@ -188,38 +186,37 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
     let mut ranked: Vec<(f64, PathBuf)> = cv
         .folds
         .iter()
-        .filter_map(|f| Some((f.best?.1, f.final_dir()?.to_path_buf())))
+        .filter_map(|f| Some((f.best?.1, f.final_dir.clone())))
         .collect();
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
     let top: Vec<PathBuf> = ranked.iter().take(3).map(|(_, d)| d.clone()).collect();
     let device = args.device.device()?;
     let averaged = swa::average(&top, device)?;
     let dataset = Dataset::open(&e2.data, e2.seed)?;
-    let positives: Vec<usize> = (0..dataset.samples.len())
-        .filter(|&i| dataset.samples[i].positive)
+    let positives: Vec<usize> = (0..dataset.samples().len())
+        .filter(|&i| dataset.samples()[i].positive)
         .collect();
     let bn_loader = Loader::new(
         dataset.source(&positives),
-        e2.input.train_pipeline()?,
+        e2.input.train_pipeline(),
         LoaderOptions {
             batch_size: s.batch_size,
-            threads: ptx_train::predict::thread_count(args.threads),
+            threads: args.threads,
             seed: args.seed,
             ..LoaderOptions::default()
         },
     )?;
     swa::recompute_batch_norm(&averaged, &bn_loader, false)?;
     let swa_dir = s.out.join("stage2-swa-top3");
-    swa::save(&averaged, &swa_dir)?;
+    averaged.save(&swa_dir)?;
 
     // The system on stage 1's validation fold: classifier gate at its F2 threshold, the pixel
     // threshold with the best IoU.
     let fold0 = cv
         .folds
         .first()
-        .and_then(|f| f.final_dir())
-        .map(PathBuf::from)
-        .context("fold 0 kept no checkpoint")?;
+        .map(|f| f.final_dir.clone())
+        .context("no fold was trained")?;
     let mut rows = Vec::new();
     let mut confusion = None;
     for (label, segmenter) in [
@@ -251,7 +248,7 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
     let mut done: Vec<PathBuf> = (0..MODES.len())
         .map(|i| runs.join(format!("stage1-{i}")))
         .collect();
-    done.extend((0..data.folds).map(|f| runs.join("stage2-cv").join(format!("fold-{f}"))));
+    done.extend((0..data.folds.count()).map(|f| runs.join("stage2-cv").join(format!("fold-{f}"))));
     discard(args, &done)?;
     let c = confusion.context("no validation image")?;
     let mut t1 = Table::new(
@@ -285,7 +282,7 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
         "Haghanifar et al.: two-stage CheXNet + SE-ResNeXt50 system",
         &format!(
             "Validation fold 0 of {} at {} px. F2: the best image-level F2 of the classifier head over thresholds; the confusion matrix uses the best freezing mode at its F2 threshold. DSC on validation: the challenge's mean Dice of the two-stage system (classifier gate at that threshold, pixel threshold chosen for the best mean IoU). The SWA row averages fold models that trained on the other folds, which include fold 0's images: read the fold-0 row as the clean number. {} {} epochs per run, batch {}.",
-            data.folds,
+            data.folds.count(),
             s.size,
             if s.synthetic { "Small synthetic run, not the paper's data:" } else { "SIIM data:" },
             s.epochs,
@@ -323,17 +320,14 @@ fn system_scores(
             input: stage1.input.clone(),
             hflip: false,
             postprocess: Default::default(),
-            batch_size: stage1.train.batch_size,
+            batch_size: stage1.train.batch_size.get(),
         },
         device,
     )?;
     let dataset = Dataset::open(&stage1.data, stage1.seed)?;
-    let val = dataset.split(stage1.data.validation_fold, true, false);
+    let val = dataset.split(stage1.data.folds.validation(), true, false);
     let (predictions, _) = system.probabilities(dataset.source(&val), args.threads)?;
-    let labels: Vec<bool> = predictions
-        .iter()
-        .map(|p| p.truth.iter().any(|&v| v != 0))
-        .collect();
+    let labels: Vec<bool> = predictions.iter().map(ImagePrediction::positive).collect();
     let scores: Vec<f64> = predictions.iter().map(ImagePrediction::score).collect();
     let (point, _) = best_threshold(&labels, &scores, &[], ClassMetric::FBeta(2.0))?;
     let gated = predictions

@@ -17,13 +17,13 @@ use ptx_losses::Combined;
 use ptx_models::{ClassifierOptions, EncoderName, ModelConfig, Part, UnetConfig, WeightSource};
 use ptx_preproc::{ChannelStack, Preset};
 use ptx_train::{
-    Dataset, Experiment, FitReport, InitFrom, Monitor, Objective, OptimizerConfig, Sampling,
-    ScheduleConfig, ScheduleKind,
+    Augmentation, Dataset, Experiment, FitReport, InitFrom, LossConfig, Monitor, OptimizerConfig,
+    Sampling, ScheduleConfig, ScheduleKind,
 };
 
 use crate::args::{CommonArgs, Scale, Settings};
 use crate::cluster::{dbscan_into, pca};
-use crate::eval::{evaluate, final_model};
+use crate::eval::evaluate;
 use crate::latent::{encode_all, train as train_latent, LatentOptions};
 use crate::papers::{base_experiment, discard, fit};
 use crate::table::{num, write_results, Table};
@@ -88,7 +88,7 @@ fn unet(classes: i64, settings_classifier: bool) -> ModelConfig {
 
 fn common(exp: &mut Experiment) {
     exp.input.channels = ChannelStack::replicate(3);
-    exp.input.preset = Preset::Harmalkar;
+    exp.input.augmentation = Augmentation::Preset(Preset::Harmalkar);
 }
 
 /// A classifier pre-training run: SGD 1e-3 momentum 0.9, plateau x0.1 after 5, weighted
@@ -103,7 +103,9 @@ fn classifier_experiment(
 ) -> Experiment {
     let mut e = base_experiment(name, data, unet(classes, true), s, args);
     common(&mut e);
-    e.loss.objective = Objective::Classification;
+    e.loss = LossConfig::Classification {
+        loss: Default::default(),
+    };
     e.data.sampling = Sampling::ClassBalanced;
     e.optimizer = OptimizerConfig::Sgd {
         lr: 1e-3,
@@ -178,7 +180,7 @@ pub fn run(args: &CommonArgs, latent: Latent) -> Result<(Table, Table)> {
 
     let encoder_of = |fit: &FitReport| -> Result<Vec<InitFrom>> {
         Ok(vec![InitFrom {
-            from: final_model(fit)?,
+            from: fit.final_dir.clone(),
             parts: vec![Part::Encoder],
             source: WeightSource::Model,
             strict: true,
@@ -196,12 +198,12 @@ pub fn run(args: &CommonArgs, latent: Latent) -> Result<(Table, Table)> {
     for (i, ((name, _), init)) in ROWS.iter().zip(inits).enumerate() {
         let mut e = base_experiment(name, &data, unet(1, false), &s, args);
         common(&mut e);
-        e.loss.segmentation = Combined::focal_dice();
+        e.loss = LossConfig::segmentation(Combined::focal_dice(), 0.0)?;
         e.train.monitor = Monitor::ValDice;
         e.init = init;
         let dir = runs.join(format!("segmentation-{i}"));
         let fitted = fit(e.clone(), &dir, args)?;
-        let scores = evaluate(&[final_model(&fitted)?], &e, args.threads)?;
+        let scores = evaluate(std::slice::from_ref(&fitted.final_dir), &e, args.threads)?;
         discard(args, &[dir])?;
         table.row(vec![
             name.to_string(),
@@ -258,7 +260,7 @@ fn pseudo_labels(
     out: &Path,
 ) -> Result<(PathBuf, usize, String)> {
     let dataset = Dataset::open(data, args.seed)?;
-    let all: Vec<usize> = (0..dataset.samples.len()).collect();
+    let all: Vec<usize> = (0..dataset.samples().len()).collect();
     let side = (s.size / 16 * 16).clamp(16, 256);
     let pipeline = ptx_preproc::Pipeline {
         size: Some((side, side)),
@@ -299,7 +301,7 @@ fn pseudo_labels(
     ptx_io::write_atomic(&path, |f| {
         writeln!(f, "ImageId,class")?;
         for (&i, l) in kept.iter().zip(&labels) {
-            writeln!(f, "{},{l}", dataset.samples[i].image_id)?;
+            writeln!(f, "{},{l}", dataset.samples()[i].image_id)?;
         }
         Ok(())
     })?;

@@ -14,7 +14,7 @@ use anyhow::Result;
 use ptx_models::ModelConfig;
 use ptx_train::{DataConfig, Experiment, FitReport, Resume, Trainer};
 
-use crate::args::{CommonArgs, Settings};
+use crate::args::{positive, CommonArgs, Settings};
 
 pub mod dasic;
 pub mod haghanifar;
@@ -31,22 +31,12 @@ pub fn base_experiment(
     settings: &Settings,
     args: &CommonArgs,
 ) -> Experiment {
-    let mut exp = Experiment {
-        name: name.into(),
-        seed: args.seed,
-        data: data.clone(),
-        input: Default::default(),
-        model,
-        loss: Default::default(),
-        optimizer: Default::default(),
-        schedule: Default::default(),
-        train: Default::default(),
-        init: Vec::new(),
-    };
-    exp.input.size = [settings.size, settings.size];
+    let mut exp = Experiment::new(name, data.clone(), model);
+    exp.seed = args.seed;
+    exp.input.size = [positive(settings.size); 2];
     let t = &mut exp.train;
-    t.epochs = settings.epochs;
-    t.batch_size = settings.batch_size;
+    t.epochs = positive(settings.epochs);
+    t.batch_size = positive(settings.batch_size);
     t.device = args.device;
     t.loader_threads = args.threads;
     t.torch_threads = args.threads;

@@ -18,10 +18,10 @@ use ptx_models::{
     UnetConfig, WeightSource,
 };
 use ptx_preproc::{ChannelStack, Normalize, Preset};
-use ptx_train::{EarlyStop, Experiment, InitFrom, Monitor, Objective, Sampling};
+use ptx_train::{Augmentation, EarlyStop, Experiment, InitFrom, LossConfig, Monitor, Sampling};
 
-use crate::args::{CommonArgs, Scale, Settings};
-use crate::eval::{evaluate, final_model};
+use crate::args::{positive, CommonArgs, Scale, Settings};
+use crate::eval::evaluate;
 use crate::papers::{base_experiment, discard, fit};
 use crate::table::{num, write_results, Table};
 
@@ -92,8 +92,10 @@ fn experiment(
         mean: 0.4828,
         std: 0.2488,
     };
-    exp.input.preset = Preset::Shannak;
-    exp.data.sampling = Sampling::OversamplePositives { copies: 3 };
+    exp.input.augmentation = Augmentation::Preset(Preset::Shannak);
+    exp.data.sampling = Sampling::OversamplePositives {
+        copies: positive(3),
+    };
     exp.train.monitor = Monitor::ValLoss;
     exp.train.early_stopping = Some(EarlyStop {
         patience: 5,
@@ -149,8 +151,8 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
             &s,
             args,
         );
-        e.loss.objective = Objective::ReconstructImage;
-        ae_xray = Some(final_model(&fit(e, &runs.join("autoencoder-xray"), args)?)?);
+        e.loss = LossConfig::ReconstructImage;
+        ae_xray = Some(fit(e, &runs.join("autoencoder-xray"), args)?.final_dir);
     }
     if needs_mask {
         let mut e = experiment(
@@ -160,8 +162,8 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
             &s,
             args,
         );
-        e.loss.objective = Objective::ReconstructMask;
-        ae_mask = Some(final_model(&fit(e, &runs.join("autoencoder-mask"), args)?)?);
+        e.loss = LossConfig::ReconstructMask;
+        ae_mask = Some(fit(e, &runs.join("autoencoder-mask"), args)?.final_dir);
     }
 
     let mut table = Table::new(
@@ -207,7 +209,7 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         }
         let dir = runs.join(format!("segmentation-{i}"));
         let fitted = fit(e.clone(), &dir, args)?;
-        let scores = evaluate(&[final_model(&fitted)?], &e, args.threads)?;
+        let scores = evaluate(std::slice::from_ref(&fitted.final_dir), &e, args.threads)?;
         table.row(vec![
             name.to_string(),
             num(scores.metrics.pooled_dice, 2),

@@ -15,10 +15,13 @@ use ptx_models::{
     ModelConfig, Part, UnetConfig, WeightSource,
 };
 use ptx_preproc::{ChannelStack, Preset};
-use ptx_train::{InitFrom, Monitor, OptimizerConfig, Sampling, ScheduleConfig, ScheduleKind};
+use ptx_train::{
+    Augmentation, Folds, InitFrom, LossConfig, Monitor, OptimizerConfig, Sampling, ScheduleConfig,
+    ScheduleKind,
+};
 
-use crate::args::{CommonArgs, Scale};
-use crate::eval::{evaluate, final_model};
+use crate::args::{positive, CommonArgs, Scale};
+use crate::eval::evaluate;
 use crate::papers::{base_experiment, discard, fit};
 use crate::table::{mark, num, write_results, Table};
 
@@ -173,7 +176,7 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         ..SynthOptions::default()
     };
     let mut data = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
-    data.folds = 2; // the paper splits train / validation in halves
+    data.folds = Folds::new(2, 0)?; // the paper splits train / validation in halves
     data.sampling = Sampling::UndersampleNegatives { ratio: 1.0 };
     let pretrained = args.pretrained(EncoderName::Resnet34)?;
     if let Some(note) = args.init_note(&[EncoderName::Resnet34]) {
@@ -188,13 +191,13 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         let dir = s.out.join("runs").join(m.name());
         let mut exp = base_experiment(&m.name(), &data, m.model(), &s, args);
         exp.input.channels = ChannelStack::replicate(3);
-        exp.input.preset = Preset::Viel;
-        exp.loss.segmentation = if m.lovasz {
+        exp.input.augmentation = Augmentation::Preset(Preset::Viel);
+        let segmentation = if m.lovasz {
             Combined::lovasz()
         } else {
             Combined::single(Loss::Bce(Bce::default()))
         };
-        exp.loss.classification_weight = if m.lovasz { 0.01 } else { 0.1 };
+        exp.loss = LossConfig::segmentation(segmentation, if m.lovasz { 0.01 } else { 0.1 })?;
         exp.optimizer = OptimizerConfig::Radam {
             lr: 5e-4,
             betas: [0.9, 0.999],
@@ -206,7 +209,7 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
 
         let mut stage1 = exp.clone();
         stage1.name = format!("{}-stage1", m.name());
-        stage1.train.epochs = stage1_epochs;
+        stage1.train.epochs = positive(stage1_epochs);
         stage1.train.freeze = Some(FreezeSchedule {
             freeze: Freeze::Parts(vec![Part::Decoder]),
             epochs: stage1_epochs,
@@ -218,13 +221,13 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         let mut stage2 = exp;
         stage2.schedule = cosine(s.epochs, 5e-5);
         stage2.init = vec![InitFrom {
-            from: final_model(&fit1)?,
+            from: fit1.final_dir.clone(),
             parts: Vec::new(),
             source: WeightSource::Model,
             strict: true,
         }];
         let fit2 = fit(stage2.clone(), &dir.join("stage2"), args)?;
-        let scores = evaluate(&[final_model(&fit2)?], &stage2, args.threads)?;
+        let scores = evaluate(std::slice::from_ref(&fit2.final_dir), &stage2, args.threads)?;
         table.row(row(
             m,
             num(Some(scores.metrics.dice), 3),

@@ -11,7 +11,8 @@ use ptx_io::image_file::{
 use ptx_preproc::{montage, overlay_tile, resize, Augment, Interpolation, Preset};
 
 use super::emit;
-use super::preprocess::{resize_image, SizeArg};
+use super::preprocess::resize_image;
+use super::size::Resize;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,7 +40,7 @@ pub struct Args {
     seed: u64,
     /// Resize before augmenting, as training does: `512`, `HEIGHTxWIDTH`, or `0` to keep.
     #[arg(long, default_value = "512")]
-    size: SizeArg,
+    size: Resize,
     /// Side of a montage tile in pixels.
     #[arg(long, default_value_t = 256)]
     tile: usize,
@@ -90,8 +91,9 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => Array2::zeros(image.dim()),
     };
-    let image = resize_image(image.view(), args.size.0)?;
-    let mask = match args.size.0 {
+    let size = args.size.0.map(|s| s.hw());
+    let image = resize_image(image.view(), size)?;
+    let mask = match size {
         Some(size) if size != mask.dim() => resize(mask.view(), size, Interpolation::Nearest)?,
         _ => mask,
     };

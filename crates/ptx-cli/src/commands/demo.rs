@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use ptx_io::synth::{write_dataset, SynthOptions};
 use ptx_train::{Experiment, Resume, TwoStageRecipe};
 
+use super::size::Size;
 use super::{emit, evaluate, predict, RleArg};
 
 #[derive(Debug, clap::Args)]
@@ -22,12 +23,12 @@ pub struct Args {
     /// Synthetic held-out images, scored at the end.
     #[arg(long, default_value_t = 100)]
     pub test: usize,
-    /// Side of the synthetic images in pixels.
-    #[arg(long, default_value_t = 256)]
-    pub size: usize,
-    /// Side of the network input in pixels (a multiple of 32).
-    #[arg(long, default_value_t = 128)]
-    pub input: usize,
+    /// Size of the synthetic images in pixels: N or NxN (they are square).
+    #[arg(long, default_value = "256")]
+    pub size: Size,
+    /// Size of the network input in pixels: N or HEIGHTxWIDTH (multiples of 32).
+    #[arg(long, default_value = "128")]
+    pub input: Size,
     /// Epochs of stage 1 (the classifier).
     #[arg(long, default_value_t = 14)]
     pub epochs1: usize,
@@ -76,7 +77,7 @@ folds = 5
 validation_fold = 0
 {positives}
 [input]
-size = [{input}, {input}]
+size = [{height}, {width}]
 preset = "viel"
 
 [model]
@@ -102,7 +103,8 @@ keep_best = 1
 montage = 16
 "#,
         seed = a.seed,
-        input = a.input,
+        height = a.input.height,
+        width = a.input.width,
     )
 }
 
@@ -145,17 +147,12 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let share = args.positive_share;
-    synth(
-        &out.join("data/train"),
-        args.train,
-        args.size,
-        args.seed,
-        share,
-    )?;
+    let side = args.size.square("--size")?;
+    synth(&out.join("data/train"), args.train, side, args.seed, share)?;
     synth(
         &out.join("data/test"),
         args.test,
-        args.size,
+        side,
         args.seed + 1_000_000,
         share,
     )?;
@@ -190,7 +187,7 @@ pub fn run(args: Args) -> Result<()> {
         report: Some(out.join("report.json")),
         hflip: None,
         threads: args.threads,
-        device: "cpu".parse().map_err(anyhow::Error::msg)?,
+        device: ptx_train::DeviceChoice::Cpu,
     })?;
     emit(format!("held-out prediction: {line}"));
     emit("held-out evaluation (ptx evaluate):");
@@ -199,7 +196,7 @@ pub fn run(args: Args) -> Result<()> {
         pred: submission,
         rle: RleArg::Relative,
         pred_rle: None,
-        size: vec![args.size, args.size],
+        size: args.size,
         json: false,
         per_image: Some(out.join("evaluation-per-image.csv")),
         missing_as_empty: false,

@@ -1,4 +1,4 @@
-//! `ptx evaluate --truth CSV --pred CSV [--rle F] [--pred-rle F] [--size W H] [--json]
+//! `ptx evaluate --truth CSV --pred CSV [--rle F] [--pred-rle F] [--size 1024|HxW] [--json]
 //! [--per-image OUT.csv] [--missing-as-empty]`: the challenge's score of a submission.
 
 use std::io::Write;
@@ -10,6 +10,7 @@ use ptx_io::rle::RleForm;
 use ptx_metrics::{Confusion, EmptyPolicy, ImageScore, SegmentationMeter, SegmentationSummary};
 use serde::Serialize;
 
+use super::size::Size;
 use super::RleArg;
 
 #[derive(Debug, clap::Args)]
@@ -26,9 +27,9 @@ pub struct Args {
     /// Run-length form of the prediction, when it differs from the truth's.
     #[arg(long, value_enum)]
     pub pred_rle: Option<RleArg>,
-    /// Image size in pixels, width then height.
-    #[arg(long, num_args = 2, value_names = ["W", "H"], default_values_t = [1024, 1024])]
-    pub size: Vec<usize>,
+    /// Image size in pixels: N (square) or HEIGHTxWIDTH.
+    #[arg(long, default_value = "1024")]
+    pub size: Size,
     /// Print the results as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -82,9 +83,8 @@ fn first_few(ids: &[&str]) -> String {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let (w, h) = (args.size[0], args.size[1]);
-    anyhow::ensure!(w > 0 && h > 0, "--size must be positive, got {w} {h}");
-    let pixels = w.checked_mul(h).context("--size: too many pixels")?;
+    let pixels = ptx_io::rle::image_pixels(args.size.hw())
+        .map_err(|_| anyhow::anyhow!("--size {}: too many pixels", args.size))?;
     let truth_form = RleForm::from(args.rle);
     let pred_form = RleForm::from(args.pred_rle.unwrap_or(args.rle));
     let truth = Annotations::read(&args.truth)?;

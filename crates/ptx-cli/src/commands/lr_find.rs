@@ -41,25 +41,17 @@ pub fn run(args: Args) -> Result<()> {
         ..LrRangeTest::default()
     };
     let sweep = trainer.lr_range_test(&test)?;
-    let suggestion = sweep.suggestion();
-    ptx_train::run::plot::lr_curve(&out.join("lr-find.png"), sweep.points(), suggestion)?;
-    ptx_io::write_atomic(out.join("lr-find.csv"), |w| {
-        writeln!(w, "lr,loss,smoothed")?;
-        for p in sweep.points() {
-            writeln!(w, "{},{},{}", p.lr, p.loss, p.smoothed)?;
-        }
-        Ok(())
-    })?;
-    match suggestion {
+    let picture = sweep.save(&out)?;
+    match sweep.suggestion() {
         Some(lr) => emit(format!(
             "suggested learning rate {lr:.3e} (steepest fall of the smoothed loss over {} steps); plot: {}",
             sweep.points().len(),
-            out.join("lr-find.png").display()
+            picture.display()
         )),
         None => emit(format!(
             "no suggestion: only {} steps recorded; plot: {}",
             sweep.points().len(),
-            out.join("lr-find.png").display()
+            picture.display()
         )),
     }
     Ok(())

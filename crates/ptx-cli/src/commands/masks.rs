@@ -1,4 +1,4 @@
-//! `ptx masks --annotations CSV --out DIR [--rle relative|absolute] [--size W H]`.
+//! `ptx masks --annotations CSV --out DIR [--rle relative|absolute] [--size 1024|HxW]`.
 
 use std::path::PathBuf;
 
@@ -8,6 +8,7 @@ use ptx_io::check_image_id_as_file_name;
 use ptx_io::image_file::write_mask_png;
 use ptx_io::rle::RleForm;
 
+use super::size::Size;
 use super::RleArg;
 
 #[derive(Debug, clap::Args)]
@@ -21,27 +22,26 @@ pub struct Args {
     /// Run-length form of the CSV.
     #[arg(long, value_enum, default_value_t = RleArg::Relative)]
     rle: RleArg,
-    /// Image size in pixels, width then height.
-    #[arg(long, num_args = 2, value_names = ["W", "H"], default_values_t = [1024, 1024])]
-    size: Vec<usize>,
+    /// Image size in pixels: N (square) or HEIGHTxWIDTH.
+    #[arg(long, default_value = "1024")]
+    size: Size,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let ann = Annotations::read(&args.annotations)?;
     let form = RleForm::from(args.rle);
-    let (w, h) = (args.size[0], args.size[1]);
-    anyhow::ensure!(w > 0 && h > 0, "--size must be positive, got {w} {h}");
+    let size = args.size.hw();
     // Validate everything before writing anything: a bad row leaves no output at all.
     for id in ann.image_ids() {
         check_image_id_as_file_name(id)?;
-        ann.mask(id, w, h, form)?;
+        ann.mask(id, size, form)?;
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create folder", args.out.display()))?;
     let mut positives = 0;
     for id in ann.image_ids() {
         let mask = ann
-            .mask(id, w, h, form)?
+            .mask(id, size, form)?
             .context("annotated image without mask")?;
         positives += usize::from(mask.iter().any(|&v| v != 0));
         write_mask_png(args.out.join(format!("{id}.png")), &mask.view())?;

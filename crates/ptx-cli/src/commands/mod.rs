@@ -15,6 +15,7 @@ pub mod model;
 pub mod model_args;
 pub mod predict;
 pub mod preprocess;
+pub mod size;
 pub mod synth;
 pub mod train;
 

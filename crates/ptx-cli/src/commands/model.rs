@@ -5,7 +5,7 @@ use ptx_models::Summary;
 
 use super::emit;
 use super::model_args::ModelArgs;
-use super::preprocess::SizeArg;
+use super::size::Size;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,7 +25,7 @@ struct SummaryArgs {
     model: ModelArgs,
     /// Input size for the shapes: N or HEIGHTxWIDTH.
     #[arg(long, default_value = "512")]
-    size: SizeArg,
+    size: Size,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -34,8 +34,7 @@ struct SummaryArgs {
 pub fn run(args: Args) -> Result<()> {
     let ModelCommand::Summary(a) = args.command;
     let config = a.model.config(None)?;
-    let (h, w) = a.size.0.unwrap_or((512, 512));
-    let summary = Summary::of(&config, h as i64, w as i64)?;
+    let summary = Summary::of(&config, a.size.height as i64, a.size.width as i64)?;
     if a.json {
         emit(serde_json::to_string_pretty(&summary)?);
     } else {

@@ -1,17 +1,14 @@
 //! `ptx predict --checkpoint DIR --input DIR|FILE... --out submission.csv [--overlays DIR]
 //! [--report report.json]`: masks for a folder of radiographs, as a challenge submission.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use ndarray::Array2;
 use ptx_io::annotations::Submission;
-use ptx_io::dicom::{DicomImage, ReadOptions};
-use ptx_io::image_file::read_image_gray8;
 use ptx_io::index::files_with_extension;
-use ptx_metrics::{measure_lesions, LesionOptions, LesionReport, PixelSpacing, PostProcess};
-use ptx_preproc::{overlay_tile, resize, Interpolation};
-use ptx_train::{Dataset, DeviceChoice, System};
+use ptx_metrics::{measure_lesions, LesionOptions, LesionReport, PostProcess};
+use ptx_preproc::overlay_tile;
+use ptx_train::{Dataset, DeviceChoice, Prediction, System};
 use serde::Serialize;
 
 use super::{emit, RleArg};
@@ -103,60 +100,62 @@ pub fn predict(args: &Args) -> Result<String> {
     let system = System::load(&args.checkpoint, device, args.hflip)
         .with_context(|| format!("loading {}", args.checkpoint.display()))?;
     let dataset = Dataset::unlabelled(files);
-    let all: Vec<usize> = (0..dataset.samples.len()).collect();
-    let source = dataset.source(&all);
-    let (predictions, skipped) = system.predict(source.clone(), args.threads)?;
-    let form = ptx_io::rle::RleForm::from(args.rle);
-    let mut submission = Submission::new(form);
-    let mut reports = Vec::new();
+    let all: Vec<usize> = (0..dataset.samples().len()).collect();
+    let mut source = dataset.source(&all);
     if let Some(dir) = &args.overlays {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+        // The overlays draw on the images as the loader decoded them: no second read.
+        source = source.keeping_pixels();
     }
-    let mut positives = 0;
-    for p in &predictions {
-        let sample = &source.samples()[p.index];
-        // The loader decoded the pixels already; here only the original size and spacing are
-        // read (DICOM metadata), and the pixels again only for an overlay or a PNG.
-        let (size, spacing, image) = original(&sample.image, args.overlays.is_some())?;
-        let mask = resize(p.mask.view(), size, Interpolation::Nearest)?;
-        submission.push_mask(&sample.image_id, &mask.view());
-        let positive = mask.iter().any(|&v| v != 0);
+    let mut submission = Submission::new(ptx_io::rle::RleForm::from(args.rle));
+    let mut reports = Vec::new();
+    let (mut images, mut positives) = (0, 0);
+    let skipped = system.predict_each(source, args.threads, |p: Prediction| {
+        images += 1;
+        let positive = p.positive();
         positives += usize::from(positive);
-        if let (Some(dir), Some(image)) = (&args.overlays, &image) {
-            ptx_io::check_image_id_as_file_name(&sample.image_id)?;
-            let tile = overlay_tile(image.view(), None, Some(mask.view()), 512)?;
+        submission.push_mask(&p.meta.image_id, &p.mask.view());
+        if let (Some(dir), Some(pixels)) = (&args.overlays, &p.meta.pixels) {
+            ptx_io::check_image_id_as_file_name(&p.meta.image_id)?;
+            let tile = overlay_tile(pixels.view(), None, Some(p.mask.view()), 512)?;
             ptx_io::image_file::write_png_rgb8(
-                dir.join(format!("{}.png", sample.image_id)),
+                dir.join(format!("{}.png", p.meta.image_id)),
                 &tile.view(),
             )?;
         }
         if args.report.is_some() {
             reports.push(ImageReport {
-                image_id: sample.image_id.clone(),
-                file: sample.image.clone(),
+                lesions: measure_lesions(
+                    p.mask.view(),
+                    p.meta.pixel_spacing(),
+                    LesionOptions::default(),
+                )?,
+                image_id: p.meta.image_id,
+                file: p.meta.path,
                 probability: p.score,
                 positive,
-                lesions: measure_lesions(mask.view(), spacing, LesionOptions::default())?,
             });
         }
-    }
+        Ok(())
+    })?;
     submission
         .write(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     let skipped: Vec<String> = skipped
         .into_iter()
-        .map(|(i, reason)| {
-            eprintln!("warning: skipped {reason}");
-            format!("{}: {reason}", source.samples()[i].image.display())
+        .map(|s| {
+            eprintln!("warning: skipped {}", s.error);
+            format!("{}: {}", s.path.display(), s.error)
         })
         .collect();
     if let Some(path) = &args.report {
+        let config = system.config();
         let report = Report {
             checkpoint: args.checkpoint.clone(),
-            postprocess: system.config().postprocess,
-            hflip: system.config().hflip,
-            input_size: system.config().input.size,
+            postprocess: config.postprocess,
+            hflip: config.hflip,
+            input_size: [config.input.size[0].get(), config.input.size[1].get()],
             images: reports,
             skipped: skipped.clone(),
         };
@@ -164,9 +163,7 @@ pub fn predict(args: &Args) -> Result<String> {
         ptx_io::write_atomic(path, |out| out.write_all(&json))?;
     }
     Ok(format!(
-        "{} images, {} with a predicted pneumothorax{}; wrote {}",
-        predictions.len(),
-        positives,
+        "{images} images, {positives} with a predicted pneumothorax{}; wrote {}",
         if skipped.is_empty() {
             String::new()
         } else {
@@ -174,27 +171,4 @@ pub fn predict(args: &Args) -> Result<String> {
         },
         args.out.display()
     ))
-}
-
-/// What [`original`] reads of an input file.
-type Original = ((usize, usize), Option<PixelSpacing>, Option<Array2<u8>>);
-
-/// An input file's `(height, width)`, its pixel spacing (DICOM files that have one) and, when
-/// `pixels` is asked for or the file is not DICOM, its grey pixels as the loader read them.
-fn original(path: &Path, pixels: bool) -> Result<Original> {
-    let dicom = DicomImage::open_with(path, &ReadOptions::default().metadata_only(true)).ok();
-    let Some(meta) = dicom.as_ref().map(DicomImage::meta) else {
-        let image = read_image_gray8(path)?;
-        return Ok((image.dim(), None, Some(image)));
-    };
-    let size = (meta.rows as usize, meta.columns as usize);
-    let spacing = meta
-        .pixel_spacing_mm
-        .map(|[row_mm, col_mm]| PixelSpacing { row_mm, col_mm });
-    let image = if pixels {
-        Some(read_image_gray8(path)?)
-    } else {
-        None
-    };
-    Ok((size, spacing, image))
 }

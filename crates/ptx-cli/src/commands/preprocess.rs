@@ -10,6 +10,7 @@ use ptx_io::image_file::{read_image_gray8, write_png_gray8, write_png_rgb8};
 use ptx_preproc::{resize_input, Channel, ChannelStack, TileGrid};
 
 use super::emit;
+use super::size::Resize;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,7 +24,7 @@ pub struct Args {
     /// Output size: `512` (square) or `HEIGHTxWIDTH`; `0` keeps each image's size. Area
     /// interpolation when shrinking, bilinear when growing (OpenCV's `cv2.resize`).
     #[arg(long, default_value = "512")]
-    size: SizeArg,
+    size: Resize,
     /// The channels, in order: raw, ahe, clahe, equalized.
     #[arg(long, default_value = "raw,ahe,clahe", value_delimiter = ',')]
     channels: Vec<Channel>,
@@ -36,38 +37,6 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
-}
-
-/// `--size`: `512`, `512x384` (height x width) or `0` (keep each image's size).
-#[derive(Debug, Clone, Copy)]
-pub struct SizeArg(pub Option<(usize, usize)>);
-
-impl std::str::FromStr for SizeArg {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        parse_size(s).map(SizeArg)
-    }
-}
-
-fn parse_size(s: &str) -> Result<Option<(usize, usize)>, String> {
-    let parse = |t: &str| {
-        t.trim()
-            .parse::<usize>()
-            .map_err(|_| format!("size {s:?}: expected N or HEIGHTxWIDTH"))
-    };
-    let size = match s.split_once(['x', 'X']) {
-        Some((h, w)) => (parse(h)?, parse(w)?),
-        None => {
-            let n = parse(s)?;
-            (n, n)
-        }
-    };
-    match size {
-        (0, 0) => Ok(None),
-        (0, _) | (_, 0) => Err(format!("size {s:?}: both sides must be positive")),
-        size => Ok(Some(size)),
-    }
 }
 
 /// The image files named by `inputs`: files as given, folders searched recursively.
@@ -183,7 +152,7 @@ fn output_stems(files: &[PathBuf]) -> Vec<String> {
 
 fn process(file: &Path, stem: &str, args: &Args, stack: &ChannelStack) -> Result<()> {
     let grey = read_image_gray8(file)?;
-    let resized = resize_image(grey.view(), args.size.0)?;
+    let resized = resize_image(grey.view(), args.size.0.map(|s| s.hw()))?;
     let channels = stack.apply(resized.view())?;
     match channels.len_of(Axis(0)) {
         3 => write_png_rgb8(args.out.join(format!("{stem}.png")), &channels.view())?,

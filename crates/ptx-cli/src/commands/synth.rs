@@ -6,6 +6,7 @@ use anyhow::Result;
 use ptx_io::synth::{write_dataset, SynthOptions};
 
 use super::emit;
+use super::size::Size;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,9 +16,9 @@ pub struct Args {
     /// Number of images.
     #[arg(short = 'n', long, default_value_t = 100)]
     count: usize,
-    /// Image side in pixels.
-    #[arg(long, default_value_t = 256)]
-    size: usize,
+    /// Image size in pixels: N or NxN (the images are square).
+    #[arg(long, default_value = "256")]
+    size: Size,
     /// Seed (same seed, same files).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -35,7 +36,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let options = SynthOptions {
         count: args.count,
-        size: args.size,
+        size: args.size.square("--size")?,
         seed: args.seed,
         positive_share: args.positive_share,
         ..SynthOptions::default()

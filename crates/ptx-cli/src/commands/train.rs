@@ -62,7 +62,7 @@ pub fn run(args: Args) -> Result<()> {
         ));
         emit(format!(
             "system (the fold models averaged): {}; out-of-fold maps in {}",
-            out.join(ptx_train::system::SYSTEM_FILE).display(),
+            out.join(ptx_train::SYSTEM_FILE).display(),
             out.join("oof").display()
         ));
         return Ok(());
@@ -80,7 +80,10 @@ pub fn run(args: Args) -> Result<()> {
                         .map(|d| d.display().to_string())
                         .unwrap_or_default()
                 )),
-                None => emit("no epoch had a finite validation number"),
+                None => emit(format!(
+                    "no epoch had a finite validation number; last checkpoint {}",
+                    report.final_dir.display()
+                )),
             }
             if let Some(swa) = &report.swa_dir {
                 emit(format!("SWA model: {}", swa.display()));
@@ -103,7 +106,7 @@ pub fn run(args: Args) -> Result<()> {
             emit(report.summary());
             emit(format!(
                 "system: {}",
-                out.join(ptx_train::system::SYSTEM_FILE).display()
+                out.join(ptx_train::SYSTEM_FILE).display()
             ));
         }
     }

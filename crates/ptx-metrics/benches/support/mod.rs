@@ -58,7 +58,7 @@ impl ValidationSet {
             .take(n)
             .map(|id| {
                 let m = truth
-                    .mask(id, SIDE, SIDE, RleForm::Relative)
+                    .mask(id, (SIDE, SIDE), RleForm::Relative)
                     .unwrap()
                     .unwrap();
                 m.as_standard_layout().into_owned()

@@ -103,7 +103,9 @@ fn strip_wrappers(mut key: &str) -> &str {
     key
 }
 
-/// Maps a classifier key to the model's name, `None` for classifier layers.
+/// Maps a classifier key to the model's name, `None` for classifier layers: wrappers
+/// (`module.`, CheXNet's `densenet121.`) and heads are removed here, what is particular to an
+/// encoder family is the encoder's ([`EncoderName::classifier_key`]).
 fn classifier_key(encoder: EncoderName, key: &str) -> Option<String> {
     let mut key = strip_wrappers(key);
     if let Some(rest) = key.strip_prefix("densenet121.") {
@@ -112,44 +114,7 @@ fn classifier_key(encoder: EncoderName, key: &str) -> Option<String> {
     if HEAD_PREFIXES.iter().any(|p| key.starts_with(p)) {
         return None;
     }
-    let mut k = key.to_owned();
-    match encoder {
-        EncoderName::Densenet121 => k = rename_dense_layer(&k),
-        EncoderName::SeResnext50 => {
-            for (from, to) in [("conv1.", "layer0.conv1."), ("bn1.", "layer0.bn1.")] {
-                if let Some(rest) = k.strip_prefix(from) {
-                    k = format!("{to}{rest}");
-                }
-            }
-            k = k.replace(".se.fc", ".se_module.fc");
-        }
-        EncoderName::InceptionV3 if !k.starts_with("model.") => k = format!("model.{k}"),
-        _ => {}
-    }
-    Some(format!("encoder.{k}"))
-}
-
-/// `denselayer1.norm.1.weight` -> `denselayer1.norm1.weight` (torchvision < 0.3 names, used by
-/// the public CheXNet checkpoint and torchvision's own download).
-fn rename_dense_layer(key: &str) -> String {
-    let parts: Vec<&str> = key.split('.').collect();
-    let mut out: Vec<String> = Vec::with_capacity(parts.len());
-    let mut i = 0;
-    while i < parts.len() {
-        let p = parts[i];
-        let after_layer = i > 0 && parts[i - 1].starts_with("denselayer");
-        if after_layer
-            && ["norm", "relu", "conv"].contains(&p)
-            && matches!(parts.get(i + 1), Some(&"1") | Some(&"2"))
-        {
-            out.push(format!("{p}{}", parts[i + 1]));
-            i += 2;
-        } else {
-            out.push(p.to_owned());
-            i += 1;
-        }
-    }
-    out.join(".")
+    Some(format!("encoder.{}", encoder.classifier_key(key)))
 }
 
 /// smp's `patch_first_conv` for pretrained weights: `(O, 3, k, k)` -> `(O, C, k, k)`.
@@ -270,18 +235,6 @@ pub fn load_weights(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dense_layer_names() {
-        assert_eq!(
-            rename_dense_layer("features.denseblock1.denselayer12.norm.1.running_var"),
-            "features.denseblock1.denselayer12.norm1.running_var"
-        );
-        assert_eq!(
-            rename_dense_layer("features.transition1.norm.weight"),
-            "features.transition1.norm.weight"
-        );
-    }
 
     #[test]
     fn chexnet_keys() {

@@ -41,8 +41,9 @@ pub enum Attention {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DecoderOptions {
-    /// Output channels of the five decoder blocks. Default `[256, 128, 64, 32, 16]`.
-    pub channels: Vec<i64>,
+    /// Output channels of the five decoder blocks, one per encoder stage. Default
+    /// `[256, 128, 64, 32, 16]`.
+    pub channels: [i64; 5],
     /// Batch norm in the decoder's convolutions (smp's `decoder_use_norm="batchnorm"`). Default
     /// true; without it the convolutions get a bias.
     pub batch_norm: bool,
@@ -60,7 +61,7 @@ pub struct DecoderOptions {
 impl Default for DecoderOptions {
     fn default() -> Self {
         Self {
-            channels: vec![256, 128, 64, 32, 16],
+            channels: [256, 128, 64, 32, 16],
             batch_norm: true,
             center: Center::Auto,
             attention: Attention::None,
@@ -98,12 +99,15 @@ impl UnetDecoder {
     /// `encoder_channels`: the six encoder maps' channels; `center` already resolved (not Auto).
     pub(crate) fn new(
         p: Path<'_>,
-        encoder_channels: &[i64],
+        encoder_channels: &[i64; 6],
         opts: &DecoderOptions,
         center: Center,
     ) -> Self {
         let bn = opts.batch_norm;
-        let mut reversed: Vec<i64> = encoder_channels[1..].iter().rev().copied().collect();
+        // The deepest map first, then the skips from coarse to fine (the input's channels,
+        // `encoder_channels[0]`, are not a skip).
+        let [_, c1, c2, c3, c4, c5] = *encoder_channels;
+        let mut reversed = [c5, c4, c3, c2, c1];
         let cp = &p / "center";
         let center_block = match center {
             Center::Conv => CenterBlock::Conv(
@@ -154,7 +158,7 @@ impl UnetDecoder {
         if opts.hypercolumns {
             opts.channels.iter().sum()
         } else {
-            opts.channels.last().copied().unwrap_or(0)
+            opts.channels[4]
         }
     }
 

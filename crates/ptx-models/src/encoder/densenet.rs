@@ -5,7 +5,7 @@
 use tch::nn::{self, Path};
 use tch::Tensor;
 
-use super::Features;
+use super::{EncoderSpec, Features, PlainOptions};
 use crate::layers::{avg_pool, conv2d, max_pool, relu_, BatchNorm2d};
 
 #[derive(Debug)]
@@ -106,5 +106,67 @@ impl Features for DenseNet {
             }
         }
         out
+    }
+}
+
+/// DenseNet121 (CheXNet's trunk) as smp's `DenseNetEncoder` knows itself.
+#[derive(Debug)]
+pub(crate) struct DenseNetSpec;
+
+impl EncoderSpec for DenseNetSpec {
+    fn out_channels(&self, in_channels: i64, _: &PlainOptions) -> [i64; 6] {
+        [in_channels, 64, 256, 512, 1024, 1024]
+    }
+
+    fn first_conv_key(&self) -> &'static str {
+        "features.conv0.weight"
+    }
+
+    fn last_stage_prefixes(&self) -> Vec<String> {
+        vec!["features.denseblock4.".into(), "features.norm5.".into()]
+    }
+
+    /// torchvision before 0.3 (the public CheXNet checkpoint, torchvision's own download)
+    /// named `denselayerN.norm.1`, `conv.2`, ...: renamed `norm1`, `conv2`.
+    fn classifier_key(&self, key: &str) -> String {
+        let parts: Vec<&str> = key.split('.').collect();
+        let mut out: Vec<String> = Vec::with_capacity(parts.len());
+        let mut i = 0;
+        while i < parts.len() {
+            let p = parts[i];
+            let after_layer = i > 0 && parts[i - 1].starts_with("denselayer");
+            if after_layer
+                && ["norm", "relu", "conv"].contains(&p)
+                && matches!(parts.get(i + 1), Some(&"1") | Some(&"2"))
+            {
+                out.push(format!("{p}{}", parts[i + 1]));
+                i += 2;
+            } else {
+                out.push(p.to_owned());
+                i += 1;
+            }
+        }
+        out.join(".")
+    }
+
+    fn build(&self, p: Path<'_>, in_channels: i64, _: &PlainOptions) -> Box<dyn Features> {
+        Box::new(DenseNet::new(p, in_channels, [6, 12, 24, 16]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_dense_layer_names() {
+        assert_eq!(
+            DenseNetSpec.classifier_key("features.denseblock1.denselayer12.norm.1.running_var"),
+            "features.denseblock1.denselayer12.norm1.running_var"
+        );
+        assert_eq!(
+            DenseNetSpec.classifier_key("features.transition1.norm.weight"),
+            "features.transition1.norm.weight"
+        );
     }
 }

@@ -9,7 +9,7 @@
 use tch::nn::{self, Path};
 use tch::Tensor;
 
-use super::Features;
+use super::{EncoderSpec, Features, PlainOptions};
 use crate::layers::{conv2d, BatchNorm2d};
 
 /// Width and depth multipliers, nominal resolution of B0..B7 (`efficientnet_params`).
@@ -64,15 +64,16 @@ fn round_repeats(repeats: usize, depth: f64) -> usize {
 }
 
 /// Output channels of smp's encoder for B0..B7: `[3, stem, stride 4, 8, 16, 32]`.
-pub(crate) fn out_channels(variant: usize) -> Vec<i64> {
+fn out_channels(variant: usize) -> [i64; 6] {
     let (w, d, _) = PARAMS[variant];
-    let mut channels = vec![3, round_filters(32, w)];
-    let mut index = 0;
+    let mut channels = [3, round_filters(32, w), 0, 0, 0, 0];
+    let (mut index, mut next) = (0, 2);
     let outs = OUT_INDEXES[variant];
     for &(r, _, _, _, _, o) in &STAGES {
         for _ in 0..round_repeats(r, d) {
-            if outs.contains(&index) {
-                channels.push(round_filters(o, w));
+            if outs.contains(&index) && next < channels.len() {
+                channels[next] = round_filters(o, w);
+                next += 1;
             }
             index += 1;
         }
@@ -276,5 +277,43 @@ impl Features for EfficientNet {
             }
         }
         out
+    }
+}
+
+/// EfficientNet-B0..B7 as smp's `EfficientNetEncoder` knows itself: the variant's index.
+#[derive(Debug)]
+pub(crate) struct EfficientNetSpec(usize);
+
+/// B0 .. B7.
+pub(crate) const EFFICIENTNETS: [EfficientNetSpec; 8] = [
+    EfficientNetSpec(0),
+    EfficientNetSpec(1),
+    EfficientNetSpec(2),
+    EfficientNetSpec(3),
+    EfficientNetSpec(4),
+    EfficientNetSpec(5),
+    EfficientNetSpec(6),
+    EfficientNetSpec(7),
+];
+
+impl EncoderSpec for EfficientNetSpec {
+    fn out_channels(&self, in_channels: i64, _: &PlainOptions) -> [i64; 6] {
+        let mut c = out_channels(self.0);
+        c[0] = in_channels;
+        c
+    }
+
+    fn first_conv_key(&self) -> &'static str {
+        "_conv_stem.weight"
+    }
+
+    fn last_stage_prefixes(&self) -> Vec<String> {
+        EfficientNet::last_stage_blocks(self.0)
+            .map(|i| format!("_blocks.{i}."))
+            .collect()
+    }
+
+    fn build(&self, p: Path<'_>, in_channels: i64, _: &PlainOptions) -> Box<dyn Features> {
+        Box::new(EfficientNet::new(p, in_channels, self.0))
     }
 }

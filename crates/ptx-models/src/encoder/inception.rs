@@ -7,7 +7,7 @@
 use tch::nn::{self, Path};
 use tch::Tensor;
 
-use super::Features;
+use super::{EncoderSpec, Features, PlainOptions};
 use crate::layers::{avg_pool, conv2d_rect, max_pool, BatchNorm2d, ConvBnAct};
 
 const EPS: f64 = 1e-3;
@@ -250,5 +250,46 @@ impl Features for InceptionV3 {
             out.push(x.shallow_clone());
         }
         out
+    }
+}
+
+/// InceptionV3 (timm's `inception_v3`, smp's `tu-inception_v3`) as it knows itself: its
+/// layers sit under `model.`, as in smp's timm wrapper.
+#[derive(Debug)]
+pub(crate) struct InceptionV3Spec;
+
+impl EncoderSpec for InceptionV3Spec {
+    fn out_channels(&self, in_channels: i64, _: &PlainOptions) -> [i64; 6] {
+        [in_channels, 64, 192, 288, 768, 2048]
+    }
+
+    fn first_conv_key(&self) -> &'static str {
+        "model.Conv2d_1a_3x3.conv.weight"
+    }
+
+    fn last_stage_prefixes(&self) -> Vec<String> {
+        ["Mixed_7a.", "Mixed_7b.", "Mixed_7c."]
+            .iter()
+            .map(|m| format!("model.{m}"))
+            .collect()
+    }
+
+    /// torchvision's and timm's classifiers have no `model.` level.
+    fn classifier_key(&self, key: &str) -> String {
+        if key.starts_with("model.") {
+            key.to_owned()
+        } else {
+            format!("model.{key}")
+        }
+    }
+
+    /// The stem and reduction blocks use unpadded convolutions: 64 px leaves a 1x1 map for
+    /// a 3x3 kernel.
+    fn min_input(&self) -> i64 {
+        96
+    }
+
+    fn build(&self, p: Path<'_>, in_channels: i64, _: &PlainOptions) -> Box<dyn Features> {
+        Box::new(InceptionV3::new(&p / "model", in_channels))
     }
 }

@@ -33,6 +33,46 @@ pub(crate) trait Features: fmt::Debug + Send {
     fn features(&self, xs: &Tensor, train: bool) -> Vec<Tensor>;
 }
 
+/// Total stride of the deepest feature map of every encoder here.
+const OUTPUT_STRIDE: i64 = 32;
+
+/// What an encoder knows about itself, as smp's `EncoderMixin`: the channels of its maps,
+/// the names a weight import and freezing need, and how to build it. One implementation per
+/// family, beside its trunk; [`EncoderName`] picks it in one exhaustive `match`.
+pub(crate) trait EncoderSpec: Sync {
+    /// Channels of the six feature maps for `in_channels` input channels (smp's
+    /// `encoder.out_channels`).
+    fn out_channels(&self, in_channels: i64, plain: &PlainOptions) -> [i64; 6];
+
+    /// Name of the first convolution's weight inside the encoder, the one adapted for input
+    /// channel counts other than 3.
+    fn first_conv_key(&self) -> &'static str;
+
+    /// Prefixes (inside the encoder) of the last stage, the part left trainable by
+    /// [`crate::Freeze::AllButLastBlock`].
+    fn last_stage_prefixes(&self) -> Vec<String>;
+
+    /// A classifier checkpoint's key (wrappers and classifier layers already removed) as
+    /// this encoder names it.
+    fn classifier_key(&self, key: &str) -> String {
+        key.to_owned()
+    }
+
+    /// The smallest input side the encoder takes.
+    fn min_input(&self) -> i64 {
+        OUTPUT_STRIDE
+    }
+
+    /// Whether the first feature map is computed rather than the input (VGG, plain); smp
+    /// adds a centre block to the U-Net decoder for these.
+    fn first_feature_computed(&self) -> bool {
+        false
+    }
+
+    /// Builds the trunk under `p`.
+    fn build(&self, p: Path<'_>, in_channels: i64, plain: &PlainOptions) -> Box<dyn Features>;
+}
+
 macro_rules! encoder_names {
     ($($variant:ident => $name:literal, $doc:literal;)*) => {
         /// The encoders of the papers, named as segmentation_models_pytorch names them.
@@ -83,14 +123,73 @@ encoder_names! {
 }
 
 impl EncoderName {
+    /// What the encoder knows about itself.
+    fn spec(self) -> &'static dyn EncoderSpec {
+        use EncoderName::*;
+        match self {
+            Resnet18 => &resnet::RESNET18,
+            Resnet34 => &resnet::RESNET34,
+            Resnet50 => &resnet::RESNET50,
+            Densenet121 => &densenet::DenseNetSpec,
+            SeResnext50 => &senet::SeResNeXtSpec,
+            Vgg16 => &vgg::VGG16,
+            Vgg16Bn => &vgg::VGG16_BN,
+            Vgg19 => &vgg::VGG19,
+            Vgg19Bn => &vgg::VGG19_BN,
+            EfficientnetB0 => &efficientnet::EFFICIENTNETS[0],
+            EfficientnetB1 => &efficientnet::EFFICIENTNETS[1],
+            EfficientnetB2 => &efficientnet::EFFICIENTNETS[2],
+            EfficientnetB3 => &efficientnet::EFFICIENTNETS[3],
+            EfficientnetB4 => &efficientnet::EFFICIENTNETS[4],
+            EfficientnetB5 => &efficientnet::EFFICIENTNETS[5],
+            EfficientnetB6 => &efficientnet::EFFICIENTNETS[6],
+            EfficientnetB7 => &efficientnet::EFFICIENTNETS[7],
+            InceptionV3 => &inception::InceptionV3Spec,
+            Plain => &plain::PlainSpec,
+        }
+    }
+
     /// The smallest input side the encoder takes: 96 for InceptionV3 (its stem and
     /// reduction blocks use unpadded convolutions; 64 leaves a 1x1 map for a 3x3 kernel),
     /// else its output stride.
     pub fn min_input(self) -> i64 {
-        match self {
-            EncoderName::InceptionV3 => 96,
-            other => other.output_stride(),
-        }
+        self.spec().min_input()
+    }
+
+    /// Whether the first feature is a computed map rather than the input (VGG, plain); smp
+    /// adds a centre block to the U-Net decoder for these.
+    pub fn is_vgg_like(self) -> bool {
+        self.spec().first_feature_computed()
+    }
+
+    /// Channels of the six feature maps for `in_channels` input channels (smp's
+    /// `encoder.out_channels`).
+    pub fn out_channels(self, in_channels: i64, plain: &PlainOptions) -> [i64; 6] {
+        self.spec().out_channels(in_channels, plain)
+    }
+
+    /// Total stride of the deepest feature map (32 for every encoder here).
+    pub fn output_stride(self) -> i64 {
+        OUTPUT_STRIDE
+    }
+
+    /// Name of the first convolution's weight inside the encoder, the one adapted for input
+    /// channels other than 3.
+    pub fn first_conv_key(self) -> &'static str {
+        self.spec().first_conv_key()
+    }
+
+    /// Prefixes (inside the encoder) of the last stage, the part left trainable by
+    /// [`crate::Freeze::AllButLastBlock`].
+    pub fn last_stage_prefixes(self) -> Vec<String> {
+        self.spec().last_stage_prefixes()
+    }
+
+    /// A classifier checkpoint's key (wrappers and classifier layers removed) as this
+    /// encoder names it (timm's SE-ResNeXt stem, old DenseNet layer names, InceptionV3's
+    /// `model.` level).
+    pub(crate) fn classifier_key(self, key: &str) -> String {
+        self.spec().classifier_key(key)
     }
 }
 
@@ -126,162 +225,22 @@ impl FromStr for EncoderName {
     }
 }
 
-impl EncoderName {
-    fn efficientnet_variant(self) -> Option<usize> {
-        use EncoderName::*;
-        Some(match self {
-            EfficientnetB0 => 0,
-            EfficientnetB1 => 1,
-            EfficientnetB2 => 2,
-            EfficientnetB3 => 3,
-            EfficientnetB4 => 4,
-            EfficientnetB5 => 5,
-            EfficientnetB6 => 6,
-            EfficientnetB7 => 7,
-            _ => return None,
-        })
-    }
-
-    /// VGG's convolutions per stage and batch norm flag.
-    fn vgg_shape(self) -> ([usize; 5], bool) {
-        use EncoderName::*;
-        match self {
-            Vgg16 => ([2, 2, 3, 3, 3], false),
-            Vgg16Bn => ([2, 2, 3, 3, 3], true),
-            Vgg19 => ([2, 2, 4, 4, 4], false),
-            _ => ([2, 2, 4, 4, 4], true),
-        }
-    }
-
-    /// Whether the first feature is a computed map rather than the input (VGG, plain); smp adds
-    /// a centre block to the U-Net decoder for these.
-    pub fn is_vgg_like(self) -> bool {
-        use EncoderName::*;
-        matches!(self, Vgg16 | Vgg16Bn | Vgg19 | Vgg19Bn | Plain)
-    }
-
-    /// Channels of the six feature maps for `in_channels` input channels (smp's
-    /// `encoder.out_channels`).
-    pub fn out_channels(self, in_channels: i64, plain: &PlainOptions) -> Vec<i64> {
-        use EncoderName::*;
-        let mut c = match self {
-            Resnet18 | Resnet34 => vec![3, 64, 64, 128, 256, 512],
-            Resnet50 | SeResnext50 => vec![3, 64, 256, 512, 1024, 2048],
-            Densenet121 => vec![3, 64, 256, 512, 1024, 1024],
-            Vgg16 | Vgg16Bn | Vgg19 | Vgg19Bn => return vec![64, 128, 256, 512, 512, 512],
-            InceptionV3 => vec![3, 64, 192, 288, 768, 2048],
-            Plain => {
-                let b = plain.base_channels;
-                return (0..5)
-                    .map(|i| block_channels(b, i))
-                    .chain([b << 4])
-                    .collect();
-            }
-            other => efficientnet::out_channels(other.efficientnet_variant().unwrap_or(0)),
-        };
-        c[0] = in_channels;
-        c
-    }
-
-    /// Total stride of the deepest feature map (32 for every encoder here).
-    pub fn output_stride(self) -> i64 {
-        32
-    }
-
-    /// Name of the first convolution's weight inside the encoder, the one adapted for input
-    /// channels other than 3.
-    pub fn first_conv_key(self) -> &'static str {
-        use EncoderName::*;
-        match self {
-            Resnet18 | Resnet34 | Resnet50 => "conv1.weight",
-            SeResnext50 => "layer0.conv1.weight",
-            Densenet121 => "features.conv0.weight",
-            Vgg16 | Vgg16Bn | Vgg19 | Vgg19Bn => "features.0.weight",
-            InceptionV3 => "model.Conv2d_1a_3x3.conv.weight",
-            Plain => "blocks.0.0.weight",
-            _ => "_conv_stem.weight",
-        }
-    }
-
-    /// Prefixes (inside the encoder) of the last stage, the part left trainable by
-    /// [`crate::Freeze::AllButLastBlock`].
-    pub fn last_stage_prefixes(self) -> Vec<String> {
-        use EncoderName::*;
-        match self {
-            Resnet18 | Resnet34 | Resnet50 | SeResnext50 => vec!["layer4.".into()],
-            Densenet121 => vec!["features.denseblock4.".into(), "features.norm5.".into()],
-            Vgg16 | Vgg16Bn | Vgg19 | Vgg19Bn => {
-                let (convs, bn) = self.vgg_shape();
-                let per_conv = if bn { 3 } else { 2 };
-                let start: usize = convs[..4].iter().map(|n| n * per_conv + 1).sum();
-                (start..start + convs[4] * per_conv)
-                    .map(|i| format!("features.{i}."))
-                    .collect()
-            }
-            InceptionV3 => ["Mixed_7a.", "Mixed_7b.", "Mixed_7c."]
-                .iter()
-                .map(|m| format!("model.{m}"))
-                .collect(),
-            Plain => vec!["blocks.4.".into()],
-            other => {
-                let v = other.efficientnet_variant().unwrap_or(0);
-                efficientnet::EfficientNet::last_stage_blocks(v)
-                    .map(|i| format!("_blocks.{i}."))
-                    .collect()
-            }
-        }
-    }
-}
-
 /// An encoder trunk built under a `tch` path, returning six feature maps.
 #[derive(Debug)]
 pub struct Encoder {
     name: EncoderName,
     trunk: Box<dyn Features>,
-    out_channels: Vec<i64>,
+    out_channels: [i64; 6],
 }
 
 impl Encoder {
     /// Builds `name` with `in_channels` input channels under `p` (e.g. `&root / "encoder"`).
     pub fn new(p: Path<'_>, name: EncoderName, in_channels: i64, plain: &PlainOptions) -> Self {
-        use EncoderName::*;
-        let trunk: Box<dyn Features> = match name {
-            Resnet18 => Box::new(resnet::ResNet::new(
-                p,
-                in_channels,
-                resnet::BlockKind::Basic,
-                [2, 2, 2, 2],
-            )),
-            Resnet34 => Box::new(resnet::ResNet::new(
-                p,
-                in_channels,
-                resnet::BlockKind::Basic,
-                [3, 4, 6, 3],
-            )),
-            Resnet50 => Box::new(resnet::ResNet::new(
-                p,
-                in_channels,
-                resnet::BlockKind::Bottleneck,
-                [3, 4, 6, 3],
-            )),
-            SeResnext50 => Box::new(senet::SeResNeXt::new(p, in_channels, [3, 4, 6, 3], 32)),
-            Densenet121 => Box::new(densenet::DenseNet::new(p, in_channels, [6, 12, 24, 16])),
-            Vgg16 | Vgg16Bn | Vgg19 | Vgg19Bn => {
-                let (convs, bn) = name.vgg_shape();
-                Box::new(vgg::Vgg::new(p, in_channels, convs, bn))
-            }
-            InceptionV3 => Box::new(inception::InceptionV3::new(&p / "model", in_channels)),
-            Plain => Box::new(PlainEncoder::new(p, in_channels, plain, 5)),
-            other => Box::new(efficientnet::EfficientNet::new(
-                p,
-                in_channels,
-                other.efficientnet_variant().unwrap_or(0),
-            )),
-        };
+        let spec = name.spec();
         Self {
             name,
-            trunk,
-            out_channels: name.out_channels(in_channels, plain),
+            trunk: spec.build(p, in_channels, plain),
+            out_channels: spec.out_channels(in_channels, plain),
         }
     }
 
@@ -291,7 +250,7 @@ impl Encoder {
     }
 
     /// Channels of the six maps [`Encoder::forward_t`] returns.
-    pub fn out_channels(&self) -> &[i64] {
+    pub fn out_channels(&self) -> &[i64; 6] {
         &self.out_channels
     }
 

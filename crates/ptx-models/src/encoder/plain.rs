@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, Path};
 use tch::Tensor;
 
-use super::Features;
+use super::{EncoderSpec, Features};
 use crate::layers::{conv2d, max_pool, relu_, BatchNorm2d};
 
 /// Shape of the plain encoder (and of [`crate::PlainUnet`]).
@@ -115,5 +115,39 @@ impl Features for PlainEncoder {
             out.push(pooled);
         }
         out
+    }
+}
+
+/// The papers' plain encoder as it knows itself: five blocks and a pooled sixth map.
+#[derive(Debug)]
+pub(crate) struct PlainSpec;
+
+impl EncoderSpec for PlainSpec {
+    fn out_channels(&self, _: i64, plain: &PlainOptions) -> [i64; 6] {
+        let b = plain.base_channels;
+        [
+            block_channels(b, 0),
+            block_channels(b, 1),
+            block_channels(b, 2),
+            block_channels(b, 3),
+            block_channels(b, 4),
+            b << 4,
+        ]
+    }
+
+    fn first_conv_key(&self) -> &'static str {
+        "blocks.0.0.weight"
+    }
+
+    fn last_stage_prefixes(&self) -> Vec<String> {
+        vec!["blocks.4.".into()]
+    }
+
+    fn first_feature_computed(&self) -> bool {
+        true
+    }
+
+    fn build(&self, p: Path<'_>, in_channels: i64, plain: &PlainOptions) -> Box<dyn Features> {
+        Box::new(PlainEncoder::new(p, in_channels, plain, 5))
     }
 }

@@ -3,7 +3,7 @@
 use tch::nn::{self, Path};
 use tch::Tensor;
 
-use super::Features;
+use super::{EncoderSpec, Features, PlainOptions};
 use crate::layers::{add_relu_, conv2d, max_pool, relu_, BatchNorm2d};
 
 /// Residual block kind.
@@ -128,5 +128,47 @@ impl Features for ResNet {
             out.push(x.shallow_clone());
         }
         out
+    }
+}
+
+/// ResNet18/34/50 as smp's `ResNetEncoder` knows itself.
+#[derive(Debug)]
+pub(crate) struct ResNetSpec {
+    kind: BlockKind,
+    layers: [usize; 4],
+}
+
+/// ResNet18.
+pub(crate) const RESNET18: ResNetSpec = ResNetSpec {
+    kind: BlockKind::Basic,
+    layers: [2, 2, 2, 2],
+};
+/// ResNet34.
+pub(crate) const RESNET34: ResNetSpec = ResNetSpec {
+    kind: BlockKind::Basic,
+    layers: [3, 4, 6, 3],
+};
+/// ResNet50.
+pub(crate) const RESNET50: ResNetSpec = ResNetSpec {
+    kind: BlockKind::Bottleneck,
+    layers: [3, 4, 6, 3],
+};
+
+impl EncoderSpec for ResNetSpec {
+    fn out_channels(&self, in_channels: i64, _: &PlainOptions) -> [i64; 6] {
+        let e = self.kind.expansion();
+        [in_channels, 64, 64 * e, 128 * e, 256 * e, 512 * e]
+    }
+
+    fn first_conv_key(&self) -> &'static str {
+        "conv1.weight"
+    }
+
+    fn last_stage_prefixes(&self) -> Vec<String> {
+        vec!["layer4.".into()]
+    }
+
+    fn build(&self, p: Path<'_>, in_channels: i64, _: &PlainOptions) -> Box<dyn Features> {
+        Box::new(ResNet::new(p, in_channels, self.kind, self.layers))
     }
 }

@@ -4,7 +4,7 @@
 use tch::nn::{self, Path};
 use tch::Tensor;
 
-use super::Features;
+use super::{EncoderSpec, Features, PlainOptions};
 use crate::layers::{add_relu_, conv2d, max_pool, relu_, BatchNorm2d};
 
 #[derive(Debug)]
@@ -106,5 +106,39 @@ impl Features for SeResNeXt {
             out.push(x.shallow_clone());
         }
         out
+    }
+}
+
+/// SE-ResNeXt50 32x4d as smp's `SENetEncoder` knows itself.
+#[derive(Debug)]
+pub(crate) struct SeResNeXtSpec;
+
+impl EncoderSpec for SeResNeXtSpec {
+    fn out_channels(&self, in_channels: i64, _: &PlainOptions) -> [i64; 6] {
+        [in_channels, 64, 256, 512, 1024, 2048]
+    }
+
+    fn first_conv_key(&self) -> &'static str {
+        "layer0.conv1.weight"
+    }
+
+    fn last_stage_prefixes(&self) -> Vec<String> {
+        vec!["layer4.".into()]
+    }
+
+    /// timm's `seresnext50_32x4d` names the stem `conv1` / `bn1` and the SE block `se`;
+    /// `pretrainedmodels` (smp) names them `layer0.conv1` / `layer0.bn1` and `se_module`.
+    fn classifier_key(&self, key: &str) -> String {
+        let mut k = key.to_owned();
+        for (from, to) in [("conv1.", "layer0.conv1."), ("bn1.", "layer0.bn1.")] {
+            if let Some(rest) = k.strip_prefix(from) {
+                k = format!("{to}{rest}");
+            }
+        }
+        k.replace(".se.fc", ".se_module.fc")
+    }
+
+    fn build(&self, p: Path<'_>, in_channels: i64, _: &PlainOptions) -> Box<dyn Features> {
+        Box::new(SeResNeXt::new(p, in_channels, [3, 4, 6, 3], 32))
     }
 }

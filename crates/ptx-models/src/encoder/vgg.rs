@@ -3,7 +3,7 @@
 use tch::nn::{self, Path};
 use tch::Tensor;
 
-use super::Features;
+use super::{EncoderSpec, Features, PlainOptions};
 use crate::layers::{conv2d, max_pool, relu_, BatchNorm2d};
 
 #[allow(clippy::large_enum_variant)] // built once per model
@@ -70,5 +70,62 @@ impl Features for Vgg {
         }
         out.push(x);
         out
+    }
+}
+
+/// VGG16/19 with or without batch norm as smp's `VGGEncoder` knows itself.
+#[derive(Debug)]
+pub(crate) struct VggSpec {
+    /// Convolutions per stage: torchvision's config "D" (VGG16) or "E" (VGG19).
+    convs: [usize; 5],
+    bn: bool,
+}
+
+/// VGG16.
+pub(crate) const VGG16: VggSpec = VggSpec {
+    convs: [2, 2, 3, 3, 3],
+    bn: false,
+};
+/// VGG16 with batch norm.
+pub(crate) const VGG16_BN: VggSpec = VggSpec {
+    convs: [2, 2, 3, 3, 3],
+    bn: true,
+};
+/// VGG19.
+pub(crate) const VGG19: VggSpec = VggSpec {
+    convs: [2, 2, 4, 4, 4],
+    bn: false,
+};
+/// VGG19 with batch norm.
+pub(crate) const VGG19_BN: VggSpec = VggSpec {
+    convs: [2, 2, 4, 4, 4],
+    bn: true,
+};
+
+impl EncoderSpec for VggSpec {
+    fn out_channels(&self, _: i64, _: &PlainOptions) -> [i64; 6] {
+        [64, 128, 256, 512, 512, 512]
+    }
+
+    fn first_conv_key(&self) -> &'static str {
+        "features.0.weight"
+    }
+
+    /// The `features.N` indices of the last stage's convolutions (and their batch norms and
+    /// ReLUs): each stage is its convolutions (2 or 3 layers each) then a pool.
+    fn last_stage_prefixes(&self) -> Vec<String> {
+        let per_conv = if self.bn { 3 } else { 2 };
+        let start: usize = self.convs[..4].iter().map(|n| n * per_conv + 1).sum();
+        (start..start + self.convs[4] * per_conv)
+            .map(|i| format!("features.{i}."))
+            .collect()
+    }
+
+    fn first_feature_computed(&self) -> bool {
+        true
+    }
+
+    fn build(&self, p: Path<'_>, in_channels: i64, _: &PlainOptions) -> Box<dyn Features> {
+        Box::new(Vgg::new(p, in_channels, self.convs, self.bn))
     }
 }

@@ -3,16 +3,20 @@
 use ptx_models::{Model, Part};
 use tch::Device;
 
-use crate::experiment::InitFrom;
+use crate::config::InitFrom;
 use crate::{Error, Result};
 
 /// Applies `inits` to `model` in order: a checkpoint folder's variables (all or `parts`), or a
 /// weights file read as `source`. Returns one line per entry saying what was copied.
 ///
 /// # Errors
-/// [`Error::Config`] for a path that does not exist or `parts` with a file; [`Error::Model`]
+/// [`Error::Config`] for a path that does not exist; [`Error::Model`]
 /// for missing keys (strict) or shape mismatches, naming the key and the file.
-pub fn apply_init(model: &mut Model, inits: &[InitFrom], device: Device) -> Result<Vec<String>> {
+pub(crate) fn apply_init(
+    model: &mut Model,
+    inits: &[InitFrom],
+    device: Device,
+) -> Result<Vec<String>> {
     let mut lines = Vec::with_capacity(inits.len());
     for init in inits {
         let from = &init.from;
@@ -35,7 +39,6 @@ pub fn apply_init(model: &mut Model, inits: &[InitFrom], device: Device) -> Resu
                 from.display()
             ));
         } else {
-            init.check_parts()?;
             let report = model.load_weights(from, init.source, init.strict)?;
             lines.push(format!("init: {report} from {}", from.display()));
         }

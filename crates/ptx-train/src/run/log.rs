@@ -2,26 +2,33 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::config::Monitor;
 use crate::{Error, Result};
 
 /// What one epoch measured. Validation numbers are on the validation fold at the training
 /// size, pixel threshold 0.5; `None` where they cannot be computed (no classifier scores of
-/// both classes for the AUC, say).
+/// both classes for the AUC, say). A number that is NaN (the Dice of an objective that draws
+/// no masks) is `null` in JSON, and `null` reads back as NaN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// The epoch, 1-based (the number of epochs completed).
     pub epoch: usize,
     /// The learning rate used.
+    #[serde(deserialize_with = "nan_when_null")]
     pub lr: f64,
     /// Mean training loss per image.
+    #[serde(deserialize_with = "nan_when_null")]
     pub train_loss: f64,
     /// Mean validation loss per image.
+    #[serde(deserialize_with = "nan_when_null")]
     pub val_loss: f64,
     /// The challenge's mean Dice (an empty prediction on an empty truth scores 1).
+    #[serde(deserialize_with = "nan_when_null")]
     pub val_dice: f64,
     /// Mean IoU under the same rule.
+    #[serde(deserialize_with = "nan_when_null")]
     pub val_iou: f64,
     /// Mean Dice over the validation images with a pneumothorax.
     pub val_dice_positive: Option<f64>,
@@ -41,12 +48,52 @@ pub struct EpochRecord {
     /// Samples skipped because they failed to load (training and validation).
     pub skipped: usize,
     /// Wall-clock seconds of the epoch (training and validation).
+    #[serde(deserialize_with = "nan_when_null")]
     pub seconds: f64,
     /// Training images per second.
+    #[serde(deserialize_with = "nan_when_null")]
     pub images_per_second: f64,
 }
 
+/// JSON has no NaN: serde_json writes it as `null`, which reads back as NaN here.
+fn nan_when_null<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
 impl EpochRecord {
+    /// The value of `monitor` (NaN where it was not measured).
+    pub fn monitored(&self, monitor: Monitor) -> f64 {
+        match monitor {
+            Monitor::ValLoss => self.val_loss,
+            Monitor::ValDice => self.val_dice,
+            Monitor::ValF2 => self.val_f2.unwrap_or(f64::NAN),
+            Monitor::ValAuc => self.val_auc.unwrap_or(f64::NAN),
+            Monitor::ValAccuracy => self.val_accuracy.unwrap_or(f64::NAN),
+        }
+    }
+
+    /// The epoch's progress line, of `epochs` in all; `kept` marks a new best checkpoint.
+    pub(crate) fn summary(&self, epochs: usize, kept: bool) -> String {
+        let opt = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.4}"));
+        format!(
+            "epoch {:>3}/{epochs}  lr {:.2e}  train loss {:.4}  val loss {:.4}  dice {:.4}  dice+ {}  F2 {}  {:.1} img/s{}{}",
+            self.epoch,
+            self.lr,
+            self.train_loss,
+            self.val_loss,
+            self.val_dice,
+            opt(self.val_dice_positive),
+            opt(self.val_f2),
+            self.images_per_second,
+            if kept { "  *" } else { "" },
+            if self.skipped > 0 {
+                format!("  ({} skipped)", self.skipped)
+            } else {
+                String::new()
+            },
+        )
+    }
+
     /// The CSV header, in field order.
     pub const CSV_HEADER: &'static str = "epoch,lr,train_loss,val_loss,val_dice,val_iou,val_dice_positive,val_f2,f2_threshold,val_auc,val_accuracy,train_images,skipped,seconds,images_per_second";
 
@@ -80,7 +127,7 @@ impl EpochRecord {
 ///
 /// # Errors
 /// [`Error::Io`] naming the file.
-pub fn write_logs(dir: &Path, history: &[EpochRecord]) -> Result<()> {
+pub(crate) fn write_logs(dir: &Path, history: &[EpochRecord]) -> Result<()> {
     let csv = dir.join("log.csv");
     ptx_io::write_atomic(&csv, |out| {
         writeln!(out, "{}", EpochRecord::CSV_HEADER)?;
@@ -98,4 +145,37 @@ pub fn write_logs(dir: &Path, history: &[EpochRecord]) -> Result<()> {
         Ok(())
     })
     .map_err(Error::from)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_that_are_nan_survive_json() {
+        let record = EpochRecord {
+            epoch: 1,
+            lr: 1e-3,
+            train_loss: 0.5,
+            val_loss: 0.25,
+            val_dice: f64::NAN,
+            val_iou: f64::NAN,
+            val_dice_positive: None,
+            val_f2: Some(0.5),
+            f2_threshold: Some(0.3),
+            val_auc: None,
+            val_accuracy: Some(0.75),
+            train_images: 8,
+            skipped: 0,
+            seconds: 1.5,
+            images_per_second: 5.0,
+        };
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(json.contains("\"val_dice\":null"), "{json}");
+        let back: EpochRecord = serde_json::from_str(&json).unwrap();
+        assert!(back.val_dice.is_nan() && back.val_iou.is_nan());
+        assert_eq!(back.val_loss, 0.25);
+        assert_eq!(back.val_accuracy, Some(0.75));
+    }
 }

@@ -1,15 +1,11 @@
 //! Training runs: the loop, its checkpoints, logs, plots and weight averaging.
 
-pub mod checkpoint;
+pub(crate) mod dir;
 mod init;
-pub mod log;
-pub mod plot;
+pub(crate) mod log;
+pub(crate) mod plot;
 mod progress;
 pub mod swa;
 mod trainer;
-mod validation;
 
-pub use init::apply_init;
-pub use progress::Progress;
 pub use trainer::{FitReport, Resume, Trainer};
-pub use validation::{validation_metrics, ValidationMetrics};

@@ -114,7 +114,7 @@ fn panel(
 ///
 /// # Errors
 /// [`Error::Io`] naming the file.
-pub fn learning_curves(path: &Path, title: &str, history: &[EpochRecord]) -> Result<()> {
+pub(crate) fn learning_curves(path: &Path, title: &str, history: &[EpochRecord]) -> Result<()> {
     register_font();
     let series = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
         history
@@ -171,7 +171,7 @@ pub fn learning_curves(path: &Path, title: &str, history: &[EpochRecord]) -> Res
 ///
 /// # Errors
 /// [`Error::Io`] naming the file.
-pub fn lr_curve(path: &Path, points: &[LrPoint], suggestion: Option<f64>) -> Result<()> {
+pub(crate) fn lr_curve(path: &Path, points: &[LrPoint], suggestion: Option<f64>) -> Result<()> {
     register_font();
     let title = match suggestion {
         Some(lr) => format!("LR range test: suggested {lr:.2e}"),

@@ -5,18 +5,18 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Where a run reports progress.
 #[derive(Debug, Clone)]
-pub struct Progress {
+pub(crate) struct Progress {
     bars: bool,
 }
 
 impl Progress {
     /// Bars only when `bars` and standard error is a terminal; lines always.
-    pub fn new(bars: bool) -> Self {
+    pub(crate) fn new(bars: bool) -> Self {
         Self { bars }
     }
 
     /// A bar of `len` steps titled `title` (hidden when bars are off or not on a terminal).
-    pub fn bar(&self, len: usize, title: &str) -> ProgressBar {
+    pub(crate) fn bar(&self, len: usize, title: &str) -> ProgressBar {
         if !self.bars {
             return ProgressBar::hidden();
         }
@@ -30,12 +30,12 @@ impl Progress {
     }
 
     /// One line on standard error (the epoch summary).
-    pub fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         eprintln!("{text}");
     }
 
     /// A warning on standard error.
-    pub fn warn(&self, text: &str) {
+    pub(crate) fn warn(&self, text: &str) {
         eprintln!("warning: {text}");
     }
 }

@@ -3,14 +3,14 @@
 //! equal weights, then batch-norm statistics recomputed on training batches, since averaged
 //! weights do not fit any checkpoint's statistics.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ptx_models::Model;
 use ptx_preproc::Loader;
 use tch::{Device, Kind, Tensor};
 
 use crate::data::SampleSource;
-use crate::predict::to_tensor;
+use crate::predict::input_tensor;
 use crate::{Error, Result};
 
 /// The equal-weight average of the checkpoints in `dirs` (same configuration each), on
@@ -99,10 +99,7 @@ pub fn recompute_batch_norm(
         if batch.indices.len() < 2 {
             continue;
         }
-        let mut x = to_tensor(&batch.images, device)?;
-        if channels_last {
-            x = ptx_models::channels_last(&x);
-        }
+        let x = input_tensor(&batch, device, channels_last)?;
         let forward = || tch::no_grad(|| model.forward_t(&x, true)).map(drop);
         if momenta.is_none() {
             // Each layer's momentum m from one batch seen from two starting points:
@@ -134,8 +131,8 @@ pub fn recompute_batch_norm(
         batches += 1;
     }
     if batches == 0 {
-        return Err(Error::Data(
-            "batch-norm recomputation needs a training batch of at least 2 images".into(),
+        return Err(Error::NoTrainingBatch(
+            "batch-norm recomputation (a batch of at least 2 images)",
         ));
     }
     tch::no_grad(|| {
@@ -144,14 +141,4 @@ pub fn recompute_batch_norm(
         }
     });
     Ok(batches)
-}
-
-/// Saves an averaged model as a checkpoint folder (`config.json`, `model.safetensors`).
-///
-/// # Errors
-/// [`Error::Model`], [`Error::Io`].
-pub fn save(model: &Model, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    model.save(dir)?;
-    Ok(())
 }

@@ -4,23 +4,23 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ndarray::Array2;
-use ptx_losses::{image_labels, MultiTask};
-use ptx_models::{Model, UnetOutput};
-use ptx_preproc::{Batches, Loader, LoaderOptions, Source, WeightedSampler};
-use tch::{Device, Kind, Reduction, Tensor};
+use ptx_models::Model;
+use ptx_preproc::{Batch, Batches, Loader, LoaderOptions, WeightedSampler};
+use tch::Device;
 
-use crate::data::{Dataset, SampleSource};
-use crate::experiment::{Experiment, Objective, Sampling};
+use crate::config::{Checked, Experiment, Sampling};
+use crate::data::{Dataset, SampleMeta, SampleSource};
+use crate::metrics::{Meter, ValidationMetrics};
+use crate::objective::Objective;
 use crate::optim::Optimizer;
-use crate::predict::{eval_loader, predict_with, to_tensor, ImagePrediction};
-use crate::run::checkpoint::{read_state, RunDir, TrainState};
+use crate::predict::{eval_loader, ImagePrediction};
+use crate::run::dir::{read_optimizer, read_state, RunDir, TrainState};
 use crate::run::init::apply_init;
 use crate::run::log::{write_logs, EpochRecord};
 use crate::run::progress::Progress;
-use crate::run::validation::validation_metrics;
 use crate::run::{plot, swa};
 use crate::schedule::Scheduler;
-use crate::stopping::{EarlyStopping, KeepBest, Kept};
+use crate::stopping::{EarlyStopping, Goal, KeepBest, Kept};
 use crate::{Error, Result};
 
 /// What to do with a run folder that already has checkpoints.
@@ -44,6 +44,9 @@ pub struct FitReport {
     pub kept_dirs: Vec<PathBuf>,
     /// The stochastic-weight-averaged model's folder, when `train.swa`.
     pub swa_dir: Option<PathBuf>,
+    /// The model to use after training ([`RunDir::final_checkpoint`]): the SWA model, else
+    /// the best checkpoint, else the last one.
+    pub final_dir: PathBuf,
     /// Whether early stopping ended the run.
     pub stopped_early: bool,
     /// Epochs run by this call (0 when the run was already complete).
@@ -55,18 +58,13 @@ impl FitReport {
     pub fn best_dir(&self) -> Option<&Path> {
         self.kept_dirs.first().map(PathBuf::as_path)
     }
-
-    /// The model to use after training: the SWA model when there is one, else the best
-    /// checkpoint.
-    pub fn final_dir(&self) -> Option<&Path> {
-        self.swa_dir.as_deref().or_else(|| self.best_dir())
-    }
 }
 
-/// Trains one model of an [`Experiment`] in a run folder (see
-/// [`checkpoint`](crate::run::checkpoint) for the folder's layout).
+/// Trains one model of an [`Experiment`] in a run folder (see [`RunDir`] for the folder's
+/// layout).
 pub struct Trainer {
     exp: Experiment,
+    objective: Box<dyn Objective>,
     run: RunDir,
     device: Device,
     model: Model,
@@ -75,143 +73,56 @@ pub struct Trainer {
     state: TrainState,
     dataset: Dataset,
     train_loader: Loader<SampleSource>,
-    val_source: SampleSource,
-    /// Class of each training / validation source index (see [`Dataset::class_of`]).
-    train_classes: Vec<i64>,
-    val_classes: Vec<i64>,
     /// Whether each training source index is a positive image (for [`Sampling`]).
     train_positive: Vec<bool>,
+    val_loader: Loader<SampleSource>,
     progress: Progress,
 }
 
-/// The validation numbers of one epoch.
-struct Measured {
-    loss: f64,
-    dice: f64,
-    iou: f64,
-    dice_positive: Option<f64>,
-    f2: Option<(f64, f64)>,
-    auc: Option<f64>,
-    accuracy: Option<f64>,
+/// What one epoch's validation pass measured.
+struct Validation {
+    metrics: ValidationMetrics,
     skipped: usize,
+    /// The first validation images (grey, at their own size) with their predictions.
+    shown: Vec<(Array2<u8>, ImagePrediction)>,
 }
 
 impl Trainer {
-    /// Prepares a run: indexes the data, builds the model (initialised under the seed) and
-    /// the optimizer, and resumes from `run_dir`'s last checkpoint when asked to.
+    /// Prepares a run: checks the experiment ([`Experiment::check`]), indexes the data,
+    /// builds the model (initialised under the seed) and the optimizer, and resumes from
+    /// `run_dir`'s last checkpoint when asked to.
     ///
     /// # Errors
-    /// [`Error::Config`], [`Error::Data`] (missing folder, empty split), [`Error::Model`] (an
-    /// unknown encoder is already a config error), [`Error::Checkpoint`] (a run folder of a
-    /// different experiment, or one with checkpoints and `Resume::Never`).
+    /// [`Error::Config`]; the data's errors ([`Error::MissingInput`], [`Error::EmptySplit`],
+    /// ...); [`Error::Checkpoint`] (a run folder of a different experiment, or one with
+    /// checkpoints and `Resume::Never`).
     pub fn new(exp: Experiment, run_dir: impl Into<PathBuf>, resume: Resume) -> Result<Self> {
-        exp.validate()?;
+        Self::checked(exp.checked()?, run_dir.into(), resume)
+    }
+
+    /// [`Trainer::new`] for an experiment already checked.
+    pub(crate) fn checked(checked: Checked, run_dir: PathBuf, resume: Resume) -> Result<Self> {
+        let Checked { exp, objective } = checked;
         if exp.train.torch_threads > 0 {
             tch::set_num_threads(exp.train.torch_threads as i32);
         }
         let device = exp.train.device.device()?;
         let dataset = Dataset::open(&exp.data, exp.seed)?;
-        let d = &exp.data;
-        let train_idx = dataset.split(d.validation_fold, false, d.positives_only);
-        let val_idx = dataset.split(d.validation_fold, true, d.positives_only);
-        if train_idx.is_empty() || val_idx.is_empty() {
-            return Err(Error::Data(format!(
-                "{} training and {} validation images (fold {} of {}{}): both need at least one",
-                train_idx.len(),
-                val_idx.len(),
-                d.validation_fold,
-                d.folds,
-                if d.positives_only {
-                    ", positives only"
-                } else {
-                    ""
-                }
-            )));
-        }
-        let loader_options = LoaderOptions {
-            batch_size: exp.train.batch_size,
-            threads: crate::predict::thread_count(exp.train.loader_threads),
-            shuffle: true,
-            drop_last: train_idx.len() > exp.train.batch_size,
-            seed: exp.seed,
-            on_error: d.on_error,
-            ..LoaderOptions::default()
-        };
-        let train_loader = Loader::new(
-            dataset.source(&train_idx),
-            exp.input.train_pipeline()?,
-            loader_options,
-        )?;
-        let val_source = dataset.source(&val_idx);
-        let train_classes = dataset.class_of(&train_idx);
-        let val_classes = dataset.class_of(&val_idx);
-        let train_positive: Vec<bool> = train_idx
-            .iter()
-            .map(|&i| dataset.samples[i].positive)
-            .collect();
-        check_classes(&exp, &train_classes, &val_classes)?;
-
+        objective.check_classes(&dataset)?;
+        let (train_loader, train_positive, val_loader) = loaders(&exp, &dataset)?;
         tch::manual_seed(exp.seed as i64);
         let mut model = Model::new(exp.model.clone(), device)?;
         if exp.train.channels_last {
             model.to_channels_last();
         }
-        if exp.loss.classification_weight > 0.0 && !has_classifier(&exp) {
-            return Err(Error::config(
-                "loss.classification_weight",
-                "is above 0 but the model has no classifier head ([model.classifier])",
-            ));
-        }
-        let mut optimizer = Optimizer::for_var_store(exp.optimizer.clone(), model.var_store())?;
-        let mut scheduler = Scheduler::new(exp.schedule.clone(), optimizer.lr())?;
-        let monitor = exp.train.monitor;
-        let mut state = TrainState {
-            epochs_done: 0,
-            optimizer: optimizer.state().0,
-            schedule: scheduler.state().clone(),
-            early_stopping: exp.train.early_stopping.map(|e| EarlyStopping {
-                min_delta: e.min_delta,
-                patience: e.patience,
-                goal: monitor.goal(),
-                ..EarlyStopping::default()
-            }),
-            keep_best: KeepBest::new(exp.train.keep_best, monitor.goal())?,
-            stopped_early: false,
-            history: Vec::new(),
-        };
-
-        let run = RunDir::create(run_dir)?;
-        run.remove_partial()?;
-        let saved_config = run.root().join("experiment.toml");
-        if let Some(latest) = run.latest()? {
-            if resume == Resume::Never {
-                return Err(Error::checkpoint(
-                    run.root(),
-                    "the run folder already has checkpoints: resume it (--resume) or choose another folder",
-                ));
-            }
-            check_same_experiment(&saved_config, &exp)?;
-            let (saved, tensors) = read_state(&latest)?;
-            model.load_weights(
-                &latest.join(ptx_models::WEIGHTS_FILE),
-                ptx_models::WeightSource::Model,
-                true,
-            )?;
-            optimizer.load_state(&saved.optimizer, &tensors)?;
-            scheduler.set_state(saved.schedule.clone());
-            state = saved;
-        }
-        let progress = Progress::new(exp.train.progress);
-        if state.epochs_done == 0 {
-            for line in apply_init(&mut model, &exp.init, device)? {
-                progress.line(&line);
-            }
-        }
-        let toml = exp.to_toml()?;
-        ptx_io::write_atomic(&saved_config, |out| out.write_all(toml.as_bytes()))?;
-        Ok(Self {
+        let optimizer = Optimizer::for_var_store(exp.optimizer.clone(), model.var_store())?;
+        let scheduler = Scheduler::new(exp.schedule.clone(), optimizer.lr())?;
+        let state = fresh_state(&exp, &optimizer, &scheduler)?;
+        let mut trainer = Self {
+            run: RunDir::create(run_dir)?,
+            progress: Progress::new(exp.train.progress),
             exp,
-            run,
+            objective,
             device,
             model,
             optimizer,
@@ -219,12 +130,43 @@ impl Trainer {
             state,
             dataset,
             train_loader,
-            val_source,
-            train_classes,
-            val_classes,
             train_positive,
-            progress,
-        })
+            val_loader,
+        };
+        trainer.restore(resume)?;
+        trainer.run.write_experiment(&trainer.exp)?;
+        Ok(trainer)
+    }
+
+    /// Continues from the run folder's last checkpoint (when allowed), or applies the
+    /// experiment's initial weights to a fresh run.
+    fn restore(&mut self, resume: Resume) -> Result<()> {
+        self.run.remove_partial()?;
+        if let Some(latest) = self.run.latest()? {
+            if resume == Resume::Never {
+                return Err(Error::checkpoint(
+                    self.run.root(),
+                    "the run folder already has checkpoints: resume it (--resume) or choose another folder",
+                ));
+            }
+            check_same_experiment(&self.run, &self.exp)?;
+            let saved = read_state(&latest)?;
+            self.model.load_weights(
+                &latest.join(ptx_models::WEIGHTS_FILE),
+                ptx_models::WeightSource::Model,
+                true,
+            )?;
+            self.optimizer
+                .load_state(&saved.optimizer, &read_optimizer(&latest)?)?;
+            self.scheduler.set_state(saved.schedule.clone());
+            self.state = saved;
+        }
+        if self.state.epochs_done == 0 {
+            for line in apply_init(&mut self.model, &self.exp.init, self.device)? {
+                self.progress.line(&line);
+            }
+        }
+        Ok(())
     }
 
     /// The model being trained.
@@ -243,13 +185,8 @@ impl Trainer {
     }
 
     /// The run folder.
-    pub fn run_dir(&self) -> &Path {
-        self.run.root()
-    }
-
-    /// The validation images' source.
-    pub fn validation_source(&self) -> &SampleSource {
-        &self.val_source
+    pub fn run_dir(&self) -> &RunDir {
+        &self.run
     }
 
     /// The training loader (what SWA's batch-norm pass and the LR range test iterate).
@@ -265,19 +202,13 @@ impl Trainer {
     /// As described; [`Error::Preproc`] when a sample fails with `on_error = "fail"`.
     pub fn fit(&mut self) -> Result<FitReport> {
         let mut epochs_run = 0;
-        while self.state.epochs_done < self.exp.train.epochs && !self.state.stopped_early {
+        while self.state.epochs_done < self.exp.train.epochs.get() && !self.state.stopped_early {
             self.epoch(self.state.epochs_done)?;
             epochs_run += 1;
         }
-        let kept_dirs: Vec<PathBuf> = self
-            .state
-            .keep_best
-            .kept()
-            .iter()
-            .map(|&(e, _)| self.run.epoch_dir(e))
-            .collect();
+        let kept_dirs = self.run.kept(&self.state);
         let swa_dir = if self.exp.train.swa && !kept_dirs.is_empty() {
-            let dir = self.run.root().join("swa");
+            let dir = self.run.swa_dir();
             if epochs_run > 0 || !dir.join(ptx_models::WEIGHTS_FILE).is_file() {
                 let model = swa::average(&kept_dirs, self.device)?;
                 swa::recompute_batch_norm(
@@ -285,7 +216,7 @@ impl Trainer {
                     &self.train_loader,
                     self.exp.train.channels_last,
                 )?;
-                swa::save(&model, &dir)?;
+                self.run.write_swa(&model)?;
             }
             Some(dir)
         } else {
@@ -296,21 +227,22 @@ impl Trainer {
             best: self.state.keep_best.kept().first().copied(),
             kept_dirs,
             swa_dir,
+            final_dir: self.run.final_checkpoint()?,
             stopped_early: self.state.stopped_early,
             epochs_run,
         })
     }
 
     /// The learning-rate range test (Smith 2017) on this run's model and training batches:
-    /// one optimizer step per batch with the rate growing exponentially, cycling through
-    /// epochs as needed, until the sweep ends or the loss diverges. The model is trained by
-    /// it: use a trainer made for the test, not one whose run continues.
+    /// one training step per batch ([`Trainer::fit`]'s step) with the rate growing
+    /// exponentially, cycling through epochs as needed, until the sweep ends or the loss
+    /// diverges. The model is trained by it: use a trainer made for the test, not one whose
+    /// run continues.
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for a bad sweep; loader and model errors.
     pub fn lr_range_test(&mut self, test: &crate::LrRangeTest) -> Result<crate::LrSweep> {
         let mut sweep = test.sweep()?;
-        let mut step = 0usize;
         let bar = self.progress.bar(test.steps, "LR range test");
         'epochs: for epoch in 0.. {
             let mut any = false;
@@ -320,27 +252,42 @@ impl Trainer {
                     continue;
                 }
                 any = true;
-                self.optimizer.set_lr(sweep.lr(step));
-                let (x, y) = self.batch_tensors(&batch.images, &batch.masks)?;
-                let classes = self.classes(&self.train_classes, &batch.indices);
-                let out =
-                    tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, true))?;
-                let loss = self.loss(&out, &x, &y, classes.as_ref())?;
-                self.optimizer.zero_grad();
-                loss.backward();
-                self.optimizer.step();
-                step += 1;
+                self.optimizer.set_lr(sweep.lr(sweep.points().len()));
+                let loss = self.step(&batch)?;
                 bar.inc(1);
-                if !sweep.record(loss.double_value(&[])) {
+                if !sweep.record(loss) {
                     break 'epochs;
                 }
             }
             if !any {
-                return Err(Error::Data("no training batch".into()));
+                return Err(Error::NoTrainingBatch("the learning-rate range test"));
             }
         }
         bar.finish_and_clear();
         Ok(sweep)
+    }
+
+    /// One training step on a batch: the objective's tensors and loss of a training-mode
+    /// forward pass, then (for a finite loss) backward, clipping and the optimizer's step.
+    /// Returns the loss; a non-finite one changes nothing.
+    fn step(&mut self, batch: &Batch<SampleMeta>) -> Result<f64> {
+        let t = self
+            .objective
+            .tensors(batch, self.device, self.exp.train.channels_last)?;
+        let out = tch::autocast(self.exp.train.autocast, || {
+            self.model.forward_t(&t.input, true)
+        })?;
+        let loss = self.objective.loss(&out, &t)?;
+        let value = loss.double_value(&[]);
+        if value.is_finite() {
+            self.optimizer.zero_grad();
+            loss.backward();
+            if let Some(max) = self.exp.train.clip_grad_norm {
+                self.optimizer.clip_grad_norm(max);
+            }
+            self.optimizer.step();
+        }
+        Ok(value)
     }
 
     /// One epoch (0-based `epoch`): train, validate, record, checkpoint.
@@ -353,84 +300,19 @@ impl Trainer {
         }
         let lr = self.scheduler.lr(epoch);
         self.optimizer.set_lr(lr);
-
-        let batches = self.epoch_batches(epoch)?;
-        let bar = self.progress.bar(
-            batches.len(),
-            &format!("epoch {}/{}", epoch + 1, self.exp.train.epochs),
-        );
-        let (mut loss_sum, mut seen, mut skipped) = (0.0, 0usize, 0usize);
-        for (b, batch) in batches.enumerate() {
-            let batch = batch?;
-            for (index, reason) in &batch.skipped {
-                self.progress
-                    .warn(&format!("skipped training sample {index}: {reason}"));
-            }
-            skipped += batch.skipped.len();
-            if batch.indices.is_empty() {
-                continue;
-            }
-            let (x, y) = self.batch_tensors(&batch.images, &batch.masks)?;
-            let classes = self.classes(&self.train_classes, &batch.indices);
-            let out = tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, true))?;
-            let loss = self.loss(&out, &x, &y, classes.as_ref())?;
-            let value = loss.double_value(&[]);
-            if !value.is_finite() {
-                bar.finish_and_clear();
-                return Err(Error::NonFiniteLoss {
-                    epoch,
-                    batch: b,
-                    loss: value,
-                    last_good: self.state.epochs_done,
-                });
-            }
-            self.optimizer.zero_grad();
-            loss.backward();
-            if let Some(max) = self.exp.train.clip_grad_norm {
-                self.optimizer.clip_grad_norm(max);
-            }
-            self.optimizer.step();
-            let n = batch.indices.len();
-            loss_sum += value * n as f64;
-            seen += n;
-            bar.inc(1);
-            bar.set_message(format!(
-                "loss {:.4}  {:.1} img/s",
-                loss_sum / seen as f64,
-                seen as f64 / t0.elapsed().as_secs_f64()
-            ));
-        }
-        bar.finish_and_clear();
+        let trained = self.train_epoch(epoch, t0)?;
         let train_seconds = t0.elapsed().as_secs_f64();
-
-        let (m, predictions) = if self.exp.loss.objective == Objective::Segmentation {
-            let (predictions, loss, skipped) = self.validate()?;
-            let v = validation_metrics(&predictions)?;
-            let m = Measured {
-                loss,
-                dice: v.dice,
-                iou: v.iou,
-                dice_positive: v.dice_positive,
-                f2: v.f2,
-                auc: v.auc,
-                accuracy: v.accuracy,
-                skipped,
-            };
-            (m, predictions)
-        } else {
-            (self.validate_other()?, Vec::new())
-        };
-        skipped += m.skipped;
-        let val_loss = m.loss;
+        let validation = self.validate()?;
+        let m = &validation.metrics;
         let record = EpochRecord {
             epoch: epoch + 1,
             lr,
-            train_loss: if seen > 0 {
-                loss_sum / seen as f64
+            train_loss: if trained.images > 0 {
+                trained.loss_sum / trained.images as f64
             } else {
                 f64::NAN
             },
-            val_loss,
+            val_loss: m.loss.unwrap_or(f64::NAN),
             val_dice: m.dice,
             val_iou: m.iou,
             val_dice_positive: m.dice_positive,
@@ -438,44 +320,142 @@ impl Trainer {
             f2_threshold: m.f2.map(|f| f.1),
             val_auc: m.auc,
             val_accuracy: m.accuracy,
-            train_images: seen,
-            skipped,
+            train_images: trained.images,
+            skipped: trained.skipped + validation.skipped,
             seconds: t0.elapsed().as_secs_f64(),
-            images_per_second: seen as f64 / train_seconds.max(1e-9),
+            images_per_second: trained.images as f64 / train_seconds.max(1e-9),
         };
-        let monitor = self.exp.train.monitor;
-        let metric = match monitor {
-            crate::Monitor::ValLoss => record.val_loss,
-            crate::Monitor::ValDice => record.val_dice,
-            crate::Monitor::ValF2 => record.val_f2.unwrap_or(f64::NAN),
-            crate::Monitor::ValAuc => record.val_auc.unwrap_or(f64::NAN),
-            crate::Monitor::ValAccuracy => record.val_accuracy.unwrap_or(f64::NAN),
-        };
-        let signed = match monitor.goal() {
-            crate::Goal::Minimize => metric,
-            crate::Goal::Maximize => -metric,
-        };
-        self.scheduler.observe(signed);
-        let kept = self.state.keep_best.offer(epoch + 1, metric);
-        if let Some(early) = self.state.early_stopping.as_mut() {
-            self.state.stopped_early = early.observe(metric);
-        }
-        self.progress.line(&format!(
-            "epoch {:>3}/{}  lr {:.2e}  train loss {:.4}  val loss {:.4}  dice {:.4}  dice+ {}  F2 {}  {:.1} img/s{}{}",
-            epoch + 1,
-            self.exp.train.epochs,
-            lr,
-            record.train_loss,
-            record.val_loss,
-            record.val_dice,
-            fmt_opt(record.val_dice_positive),
-            fmt_opt(record.val_f2),
-            record.images_per_second,
-            if matches!(kept, Kept::Yes { .. }) { "  *" } else { "" },
-            if skipped > 0 { format!("  ({skipped} skipped)") } else { String::new() },
+        let kept = self.observe(&record);
+        self.progress.line(&record.summary(
+            self.exp.train.epochs.get(),
+            matches!(kept, Kept::Yes { .. }),
         ));
         self.state.history.push(record);
         self.state.epochs_done = epoch + 1;
+        self.checkpoint()?;
+        if !validation.shown.is_empty() {
+            self.write_montage(&validation.shown)?;
+        }
+        Ok(())
+    }
+
+    /// The training pass of epoch `epoch`.
+    fn train_epoch(&mut self, epoch: usize, t0: Instant) -> Result<Trained> {
+        let batches = self.epoch_batches(epoch)?;
+        let bar = self.progress.bar(
+            batches.len(),
+            &format!("epoch {}/{}", epoch + 1, self.exp.train.epochs),
+        );
+        let mut trained = Trained::default();
+        for (b, batch) in batches.enumerate() {
+            let batch = batch?;
+            for skip in &batch.skipped {
+                self.warn_skipped("training", skip);
+            }
+            trained.skipped += batch.skipped.len();
+            if batch.indices.is_empty() {
+                continue;
+            }
+            let loss = self.step(&batch)?;
+            if !loss.is_finite() {
+                bar.finish_and_clear();
+                return Err(Error::NonFiniteLoss {
+                    epoch,
+                    batch: b,
+                    loss,
+                    last_good: self.state.epochs_done,
+                });
+            }
+            let n = batch.indices.len();
+            trained.loss_sum += loss * n as f64;
+            trained.images += n;
+            bar.inc(1);
+            bar.set_message(format!(
+                "loss {:.4}  {:.1} img/s",
+                trained.loss_sum / trained.images as f64,
+                trained.images as f64 / t0.elapsed().as_secs_f64()
+            ));
+        }
+        bar.finish_and_clear();
+        Ok(trained)
+    }
+
+    /// The batches of epoch `epoch` in the order [`Sampling`] asks for.
+    fn epoch_batches(&self, epoch: usize) -> Result<Batches<SampleMeta>> {
+        let seed = self.exp.seed;
+        let epoch_seed = seed.wrapping_add(epoch as u64);
+        let positive = &self.train_positive;
+        let order = match self.exp.data.sampling {
+            Sampling::All => return Ok(self.train_loader.epoch(epoch)),
+            Sampling::OversamplePositives { copies } => {
+                ptx_preproc::oversample_positives(positive, copies.get(), epoch_seed)
+            }
+            Sampling::UndersampleNegatives { ratio } => {
+                ptx_preproc::undersample_negatives(positive, ratio, epoch_seed)?
+            }
+            Sampling::ClassBalanced => {
+                WeightedSampler::class_balanced(positive)?.sample(positive.len(), seed, epoch)
+            }
+        };
+        Ok(self.train_loader.epoch_with_order(epoch, order))
+    }
+
+    /// The validation pass: the objective's numbers, the loss, and the first images with
+    /// their predictions for the montage.
+    fn validate(&self) -> Result<Validation> {
+        let _guard = tch::no_grad_guard();
+        let mut meter = Meter::default();
+        let (mut skipped, mut shown) = (0, Vec::new());
+        for batch in self.val_loader.epoch(0) {
+            let mut batch = batch?;
+            for skip in &batch.skipped {
+                self.warn_skipped("validation", skip);
+            }
+            skipped += batch.skipped.len();
+            if batch.indices.is_empty() {
+                continue;
+            }
+            let t = self
+                .objective
+                .tensors(&batch, self.device, self.exp.train.channels_last)?;
+            let out = tch::autocast(self.exp.train.autocast, || {
+                self.model.forward_t(&t.input, false)
+            })?;
+            let loss = self.objective.loss(&out, &t)?;
+            meter.add_loss(loss.double_value(&[]), batch.indices.len());
+            let predictions = self.objective.measure(&out, &t, &batch, &mut meter)?;
+            let room = self.exp.train.montage.saturating_sub(shown.len());
+            for (meta, p) in batch.metas.iter_mut().zip(predictions).take(room) {
+                if let Some(pixels) = meta.pixels.take() {
+                    shown.push((pixels, p));
+                }
+            }
+        }
+        Ok(Validation {
+            metrics: meter.finish()?,
+            skipped,
+            shown,
+        })
+    }
+
+    /// Feeds the monitored number of `record` to the scheduler, keep-best and early
+    /// stopping.
+    fn observe(&mut self, record: &EpochRecord) -> Kept {
+        let monitor = self.exp.train.monitor;
+        let metric = record.monitored(monitor);
+        self.scheduler.observe(match monitor.goal() {
+            Goal::Minimize => metric,
+            Goal::Maximize => -metric,
+        });
+        let kept = self.state.keep_best.offer(record.epoch, metric);
+        if let Some(early) = self.state.early_stopping.as_mut() {
+            self.state.stopped_early = early.observe(metric);
+        }
+        kept
+    }
+
+    /// Writes the epoch's checkpoint, prunes the others and rewrites the logs and curves.
+    fn checkpoint(&mut self) -> Result<()> {
         let (opt_state, tensors) = self.optimizer.state();
         self.state.optimizer = opt_state;
         self.state.schedule = self.scheduler.state().clone();
@@ -493,230 +473,19 @@ impl Trainer {
             &self.run.root().join("curves.png"),
             &self.exp.name,
             &self.state.history,
-        )?;
-        if !predictions.is_empty() {
-            self.write_montage(&predictions)?;
-        }
-        Ok(())
+        )
     }
 
-    /// The batches of epoch `epoch` in the order [`Sampling`] asks for.
-    fn epoch_batches(&self, epoch: usize) -> Result<Batches> {
-        let seed = self.exp.seed;
-        let epoch_seed = seed.wrapping_add(epoch as u64);
-        let order = match self.exp.data.sampling {
-            Sampling::All => return Ok(self.train_loader.epoch(epoch)),
-            Sampling::OversamplePositives { copies } => {
-                ptx_preproc::oversample_positives(&self.train_positive, copies, epoch_seed)
-            }
-            Sampling::UndersampleNegatives { ratio } => {
-                ptx_preproc::undersample_negatives(&self.train_positive, ratio, epoch_seed)?
-            }
-            Sampling::ClassBalanced => WeightedSampler::class_balanced(&self.train_positive)?
-                .sample(self.train_positive.len(), seed, epoch),
-        };
-        Ok(self.train_loader.epoch_with_order(epoch, order))
-    }
-
-    /// The classes of a batch's rows as an int64 tensor `(N)` on the device, for the
-    /// classification objective only (the other losses do not use them).
-    fn classes(&self, classes: &[i64], indices: &[usize]) -> Option<Tensor> {
-        (self.exp.loss.objective == Objective::Classification).then(|| {
-            let rows: Vec<i64> = indices.iter().map(|&i| classes[i]).collect();
-            Tensor::from_slice(&rows).to_device(self.device)
-        })
-    }
-
-    /// Validation of the objectives other than segmentation: the loss, and for
-    /// classification the accuracy (and F2 / AUC with one class).
-    fn validate_other(&self) -> Result<Measured> {
-        let loader = eval_loader(
-            self.val_source.clone(),
-            self.exp.input.eval_pipeline(),
-            self.exp.train.batch_size,
-            self.exp.train.loader_threads,
-        )?;
-        let _guard = tch::no_grad_guard();
-        let (mut sum, mut n, mut skipped, mut correct) = (0.0, 0usize, 0usize, 0usize);
-        let (mut truths, mut scores) = (Vec::new(), Vec::new());
-        for batch in loader.epoch(0) {
-            let batch = batch?;
-            skipped += batch.skipped.len();
-            if batch.indices.is_empty() {
-                continue;
-            }
-            let (x, y) = self.batch_tensors(&batch.images, &batch.masks)?;
-            let classes = self.classes(&self.val_classes, &batch.indices);
-            let out = tch::autocast(self.exp.train.autocast, || self.model.forward_t(&x, false))?;
-            let rows = batch.indices.len();
-            sum += self.loss(&out, &x, &y, classes.as_ref())?.double_value(&[]) * rows as f64;
-            n += rows;
-            if let Some(logits) = &out.labels {
-                let logits = logits.to_kind(Kind::Float).to_device(Device::Cpu);
-                let truth: Vec<i64> = batch.indices.iter().map(|&i| self.val_classes[i]).collect();
-                if logits.size()[1] == 1 {
-                    let p =
-                        Vec::<f64>::try_from(logits.sigmoid().view([-1]).to_kind(Kind::Double))?;
-                    for (&t, &p) in truth.iter().zip(&p) {
-                        correct += usize::from((p >= 0.5) == (t == 1));
-                        truths.push(t == 1);
-                        scores.push(p);
-                    }
-                } else {
-                    let arg = Vec::<i64>::try_from(logits.argmax(1, false))?;
-                    correct += truth.iter().zip(&arg).filter(|(t, a)| t == a).count();
-                }
-            }
-        }
-        let classification = self.exp.loss.objective == Objective::Classification;
-        let both = truths.iter().any(|&t| t) && truths.iter().any(|&t| !t);
-        let (f2, auc) = if both {
-            let (point, f2) = ptx_metrics::best_threshold(
-                &truths,
-                &scores,
-                &[],
-                ptx_metrics::ClassMetric::FBeta(2.0),
-            )?;
-            (
-                Some((f2, point.threshold)),
-                Some(ptx_metrics::roc_auc(&truths, &scores)?),
-            )
-        } else {
-            (None, None)
-        };
-        Ok(Measured {
-            loss: sum / n.max(1) as f64,
-            dice: f64::NAN,
-            iou: f64::NAN,
-            dice_positive: None,
-            f2,
-            auc,
-            accuracy: (classification && n > 0).then(|| correct as f64 / n as f64),
-            skipped,
-        })
-    }
-
-    /// Input and mask tensors of a batch on the device.
-    fn batch_tensors(
-        &self,
-        images: &ndarray::Array4<f32>,
-        masks: &ndarray::Array4<f32>,
-    ) -> Result<(Tensor, Tensor)> {
-        let y = to_tensor(masks, self.device)?;
-        let mut x = if self.exp.loss.objective == Objective::ReconstructMask {
-            y.shallow_clone()
-        } else {
-            to_tensor(images, self.device)?
-        };
-        if self.exp.train.channels_last {
-            x = ptx_models::channels_last(&x);
-        }
-        Ok((x, y))
-    }
-
-    /// The configured loss of a forward pass on inputs `x` with `masks` and, for the
-    /// classification objective, image `classes` (see [`Self::classes`]).
-    fn loss(
-        &self,
-        out: &UnetOutput,
-        x: &Tensor,
-        masks: &Tensor,
-        classes: Option<&Tensor>,
-    ) -> Result<Tensor> {
-        let logits = out.logits.to_kind(Kind::Float);
-        let l = &self.exp.loss;
-        let class_logits = || {
-            out.labels
-                .as_ref()
-                .map(|l| l.to_kind(Kind::Float))
-                .ok_or_else(|| Error::config("loss", "the model returned no classifier output"))
-        };
-        match l.objective {
-            Objective::Segmentation => {}
-            Objective::ReconstructImage | Objective::ReconstructMask => {
-                return Ok(logits.mse_loss(&x.to_kind(Kind::Float), Reduction::Mean))
-            }
-            Objective::Classification => {
-                let c = class_logits()?;
-                let classes = classes
-                    .ok_or_else(|| Error::config("loss", "classification without image classes"))?;
-                return if c.size()[1] == 1 {
-                    let targets = classes.to_kind(Kind::Float).view([-1, 1]);
-                    Ok(l.classification.forward(&c, &targets)?)
-                } else {
-                    Ok(c.cross_entropy_for_logits(classes))
-                };
-            }
-        }
-        if l.classification_weight > 0.0 {
-            let labels = out
-                .labels
-                .as_ref()
-                .ok_or_else(|| Error::config("loss", "the model returned no classifier output"))?;
-            let multitask = MultiTask {
-                segmentation: l.segmentation.clone(),
-                classification: l.classification.clone(),
-                lambda: l.classification_weight,
-            };
-            let value = multitask.forward(
-                &logits,
-                masks,
-                &labels.to_kind(Kind::Float),
-                &image_labels(masks)?,
-            )?;
-            Ok(value.total)
-        } else {
-            Ok(l.segmentation.forward(&logits, masks)?)
-        }
-    }
-
-    /// Predictions on the validation images, the mean validation loss per image and the
-    /// number of images skipped.
-    fn validate(&self) -> Result<(Vec<ImagePrediction>, f64, usize)> {
-        let (mut sum, mut n) = (0.0, 0usize);
-        let autocast = self.exp.train.autocast;
-        let (predictions, skipped) = predict_with(
-            self.val_source.clone(),
-            self.exp.input.eval_pipeline(),
-            self.exp.train.batch_size,
-            self.exp.train.loader_threads,
-            self.device,
-            |x, y| {
-                let _guard = tch::no_grad_guard();
-                let x = if self.exp.train.channels_last {
-                    ptx_models::channels_last(x)
-                } else {
-                    x.shallow_clone()
-                };
-                let out = tch::autocast(autocast, || self.model.forward_t(&x, false))?;
-                let batch = x.size()[0] as usize;
-                sum += self.loss(&out, &x, y, None)?.double_value(&[]) * batch as f64;
-                n += batch;
-                let labels = out
-                    .labels
-                    .map(|l| l.to_kind(Kind::Float).sigmoid().select(1, 0));
-                Ok((out.logits.to_kind(Kind::Float).sigmoid(), labels))
-            },
-        )?;
-        for (index, reason) in &skipped {
-            self.progress
-                .warn(&format!("skipped validation sample {index}: {reason}"));
-        }
-        Ok((predictions, sum / n.max(1) as f64, skipped.len()))
+    fn warn_skipped(&self, what: &str, (index, error): &(usize, ptx_preproc::Error)) {
+        self.progress
+            .warn(&format!("skipped {what} sample {index}: {error}"));
     }
 
     /// `montage.png`: the first validation images with truth (green) and prediction (red).
-    fn write_montage(&self, predictions: &[ImagePrediction]) -> Result<()> {
-        let count = self.exp.train.montage;
-        if count == 0 {
-            return Ok(());
-        }
-        let size = (self.exp.input.size[0], self.exp.input.size[1]);
-        let mut tiles = Vec::new();
-        for p in predictions.iter().take(count) {
-            let Ok((image, _)) = self.val_source.load(p.index) else {
-                continue;
-            };
+    fn write_montage(&self, shown: &[(Array2<u8>, ImagePrediction)]) -> Result<()> {
+        let size = self.exp.input.size();
+        let mut tiles = Vec::with_capacity(shown.len());
+        for (image, p) in shown {
             let image = ptx_preproc::resize_input(image.view(), size)?;
             let pred: Array2<u8> = p.probability.mapv(|v| u8::from(v > 0.5));
             tiles.push(ptx_preproc::overlay_tile(
@@ -732,44 +501,97 @@ impl Trainer {
     }
 }
 
-fn has_classifier(exp: &Experiment) -> bool {
-    match &exp.model {
-        ptx_models::ModelConfig::Unet(u) => u.classifier.is_some(),
-        _ => false,
-    }
+/// What a training pass saw.
+#[derive(Debug, Default)]
+struct Trained {
+    loss_sum: f64,
+    images: usize,
+    skipped: usize,
 }
 
-fn check_same_experiment(saved: &Path, exp: &Experiment) -> Result<()> {
-    let Ok(text) = std::fs::read_to_string(saved) else {
+/// The training loader (shuffled, augmented), whether each of its samples is positive, and
+/// the validation loader (in order, not augmented; keeping the images the montage shows).
+fn loaders(
+    exp: &Experiment,
+    dataset: &Dataset,
+) -> Result<(Loader<SampleSource>, Vec<bool>, Loader<SampleSource>)> {
+    let d = &exp.data;
+    let fold = d.folds.validation();
+    let train_idx = dataset.split(fold, false, d.positives_only);
+    let val_idx = dataset.split(fold, true, d.positives_only);
+    if train_idx.is_empty() || val_idx.is_empty() {
+        return Err(Error::EmptySplit {
+            training: train_idx.len(),
+            validation: val_idx.len(),
+            fold,
+            folds: d.folds.count(),
+            positives_only: d.positives_only,
+        });
+    }
+    let batch_size = exp.train.batch_size.get();
+    let train = Loader::new(
+        dataset.source(&train_idx),
+        exp.input.train_pipeline(),
+        LoaderOptions {
+            batch_size,
+            threads: exp.train.loader_threads,
+            shuffle: true,
+            drop_last: train_idx.len() > batch_size,
+            seed: exp.seed,
+            on_error: d.on_error,
+            ..LoaderOptions::default()
+        },
+    )?;
+    let positive = train_idx
+        .iter()
+        .map(|&i| dataset.samples()[i].positive)
+        .collect();
+    let val = eval_loader(
+        dataset
+            .source(&val_idx)
+            .keeping_pixels_of_first(exp.train.montage),
+        exp.input.eval_pipeline(),
+        batch_size,
+        exp.train.loader_threads,
+    )?;
+    Ok((train, positive, val))
+}
+
+/// The state of a run before its first epoch.
+fn fresh_state(
+    exp: &Experiment,
+    optimizer: &Optimizer,
+    scheduler: &Scheduler,
+) -> Result<TrainState> {
+    let goal = exp.train.monitor.goal();
+    Ok(TrainState {
+        epochs_done: 0,
+        optimizer: optimizer.state().0,
+        schedule: scheduler.state().clone(),
+        early_stopping: exp.train.early_stopping.map(|e| EarlyStopping {
+            min_delta: e.min_delta,
+            patience: e.patience,
+            goal,
+            ..EarlyStopping::default()
+        }),
+        keep_best: KeepBest::new(exp.train.keep_best.get(), goal)?,
+        stopped_early: false,
+        history: Vec::new(),
+    })
+}
+
+/// A resumed run must be the experiment that made the folder (only `train.epochs` and
+/// `train.progress` may change).
+fn check_same_experiment(run: &RunDir, exp: &Experiment) -> Result<()> {
+    let Ok(mut before) = run.experiment() else {
         return Ok(());
     };
-    let mut before = Experiment::from_toml(&text)?;
     before.train.epochs = exp.train.epochs;
     before.train.progress = exp.train.progress;
     if &before != exp {
         return Err(Error::checkpoint(
-            saved,
+            run.experiment_file(),
             "the run folder was made by a different experiment (only train.epochs may change on resume)",
-        ));
-    }
-    Ok(())
-}
-
-fn fmt_opt(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |v| format!("{v:.4}"))
-}
-
-/// Classes must fit the classifier: `0..classes` (0 and 1 for one output).
-fn check_classes(exp: &Experiment, train: &[i64], val: &[i64]) -> Result<()> {
-    if exp.loss.objective != Objective::Classification {
-        return Ok(());
-    }
-    let (_, _, outputs) = exp.head();
-    let limit = outputs.max(2);
-    if let Some(&bad) = train.iter().chain(val).find(|&&c| c >= limit) {
-        return Err(Error::config(
-            "data.labels",
-            format!("class {bad} does not fit a classifier with {outputs} output(s)"),
         ));
     }
     Ok(())

@@ -1,4 +1,4 @@
-//! Run folders and their checkpoints.
+//! Run folders: the one place their layout is known.
 //!
 //! ```text
 //! RUN/
@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
+use crate::config::Experiment;
 use crate::optim::OptimizerState;
 use crate::run::log::EpochRecord;
 use crate::schedule::ScheduleState;
@@ -35,7 +36,7 @@ use crate::{Error, Result};
 /// the epoch (the loader's shuffling and augmentation, and libtorch's generator reseeded at
 /// each epoch's start), so `epochs_done` with `experiment.toml` is the whole of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainState {
+pub(crate) struct TrainState {
     /// Epochs completed.
     pub epochs_done: usize,
     /// The optimizer's scalars (its tensors are in `optimizer.safetensors`).
@@ -52,31 +53,32 @@ pub struct TrainState {
     pub history: Vec<EpochRecord>,
 }
 
-/// The optimizer's tensors file in a checkpoint folder.
-pub const OPTIMIZER_FILE: &str = "optimizer.safetensors";
-/// The state file in a checkpoint folder.
-pub const STATE_FILE: &str = "state.json";
+const EXPERIMENT_FILE: &str = "experiment.toml";
+const CHECKPOINTS: &str = "checkpoints";
+const LATEST: &str = "latest";
+const SWA: &str = "swa";
+const OPTIMIZER_FILE: &str = "optimizer.safetensors";
+const STATE_FILE: &str = "state.json";
 
-/// A run folder (see the [module docs](self)).
+/// A run folder (see the [module docs](self)): read by [`RunDir::open`], written by the
+/// [`crate::Trainer`].
 #[derive(Debug, Clone)]
 pub struct RunDir {
     root: PathBuf,
 }
 
 impl RunDir {
-    /// A run folder at `root` (created when missing).
-    ///
-    /// # Errors
-    /// [`Error::Io`].
-    pub fn create(root: impl Into<PathBuf>) -> Result<Self> {
-        let root = root.into();
-        std::fs::create_dir_all(root.join("checkpoints")).map_err(|e| Error::io(&root, e))?;
-        Ok(Self { root })
-    }
-
-    /// A run folder at `root` that is only read (nothing is created).
+    /// A run folder at `root`, to read (nothing is created).
     pub fn open(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
+    }
+
+    /// A run folder at `root`, created when missing, for a run to write.
+    pub(crate) fn create(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        let checkpoints = root.join(CHECKPOINTS);
+        std::fs::create_dir_all(&checkpoints).map_err(|e| Error::io(&checkpoints, e))?;
+        Ok(Self { root })
     }
 
     /// The folder.
@@ -84,11 +86,35 @@ impl RunDir {
         &self.root
     }
 
+    /// Whether the folder holds a training run (its `experiment.toml`).
+    pub fn is_run(&self) -> bool {
+        self.experiment_file().is_file()
+    }
+
+    /// The experiment the run was made with (its paths as the run had them).
+    ///
+    /// # Errors
+    /// [`Error::Io`], [`Error::Config`].
+    pub fn experiment(&self) -> Result<Experiment> {
+        let path = self.experiment_file();
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        Experiment::from_toml(&text)
+    }
+
+    pub(crate) fn experiment_file(&self) -> PathBuf {
+        self.root.join(EXPERIMENT_FILE)
+    }
+
     /// The checkpoint folder of epoch `epoch` (1-based).
     pub fn epoch_dir(&self, epoch: usize) -> PathBuf {
         self.root
-            .join("checkpoints")
+            .join(CHECKPOINTS)
             .join(format!("epoch-{epoch:04}"))
+    }
+
+    /// The averaged model's folder (written when `train.swa`).
+    pub fn swa_dir(&self) -> PathBuf {
+        self.root.join(SWA)
     }
 
     /// The last complete checkpoint, if any.
@@ -96,13 +122,13 @@ impl RunDir {
     /// # Errors
     /// [`Error::Checkpoint`] when `latest` names a folder that is not there.
     pub fn latest(&self) -> Result<Option<PathBuf>> {
-        let pointer = self.root.join("checkpoints").join("latest");
+        let pointer = self.root.join(CHECKPOINTS).join(LATEST);
         let name = match std::fs::read_to_string(&pointer) {
             Ok(name) => name.trim().to_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(pointer, e)),
         };
-        let dir = self.root.join("checkpoints").join(&name);
+        let dir = self.root.join(CHECKPOINTS).join(&name);
         if !dir.join(STATE_FILE).is_file() {
             return Err(Error::checkpoint(
                 &pointer,
@@ -112,12 +138,58 @@ impl RunDir {
         Ok(Some(dir))
     }
 
-    /// Removes temporary folders left by a killed run.
+    /// The epoch log of the last complete checkpoint (empty before the first).
     ///
     /// # Errors
-    /// [`Error::Io`].
-    pub fn remove_partial(&self) -> Result<()> {
-        let dir = self.root.join("checkpoints");
+    /// As [`RunDir::latest`]; [`Error::Checkpoint`] for a malformed state file.
+    pub fn history(&self) -> Result<Vec<EpochRecord>> {
+        match self.latest()? {
+            Some(dir) => Ok(read_state(&dir)?.history),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The kept checkpoints, best first (by the monitored number).
+    ///
+    /// # Errors
+    /// As [`RunDir::history`].
+    pub fn best(&self) -> Result<Vec<PathBuf>> {
+        match self.latest()? {
+            Some(dir) => Ok(self.kept(&read_state(&dir)?)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The kept checkpoints of `state`, best first.
+    pub(crate) fn kept(&self, state: &TrainState) -> Vec<PathBuf> {
+        state
+            .keep_best
+            .kept()
+            .iter()
+            .map(|&(e, _)| self.epoch_dir(e))
+            .collect()
+    }
+
+    /// The model a run ended with: the SWA model when there is one, else the best kept
+    /// checkpoint, else the last one (no epoch had a finite monitored number).
+    ///
+    /// # Errors
+    /// [`Error::NoCheckpoint`] before the first epoch's checkpoint; as [`RunDir::best`].
+    pub fn final_checkpoint(&self) -> Result<PathBuf> {
+        let latest = self.latest()?.ok_or_else(|| Error::NoCheckpoint {
+            run: self.root.clone(),
+        })?;
+        let swa = self.swa_dir();
+        if swa.join(ptx_models::WEIGHTS_FILE).is_file() {
+            return Ok(swa);
+        }
+        let state = read_state(&latest)?;
+        Ok(self.kept(&state).into_iter().next().unwrap_or(latest))
+    }
+
+    /// Removes temporary folders left by a killed run.
+    pub(crate) fn remove_partial(&self) -> Result<()> {
+        let dir = self.root.join(CHECKPOINTS);
         let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         for entry in entries.flatten() {
             if entry.file_name().to_string_lossy().starts_with(".tmp-") {
@@ -128,25 +200,30 @@ impl RunDir {
         Ok(())
     }
 
+    /// Writes the experiment the run is made with.
+    pub(crate) fn write_experiment(&self, exp: &Experiment) -> Result<()> {
+        let toml = exp.to_toml()?;
+        ptx_io::write_atomic(self.experiment_file(), |out| out.write_all(toml.as_bytes()))?;
+        Ok(())
+    }
+
     /// Writes the checkpoint of epoch `state.epochs_done` and makes it `latest`.
-    ///
-    /// # Errors
-    /// [`Error::Io`], [`Error::Model`], [`Error::Torch`].
-    pub fn write(
+    pub(crate) fn write(
         &self,
         model: &ptx_models::Model,
         optimizer_tensors: &[(String, Tensor)],
         state: &TrainState,
     ) -> Result<PathBuf> {
         let name = format!("epoch-{:04}", state.epochs_done);
-        let checkpoints = self.root.join("checkpoints");
+        let checkpoints = self.root.join(CHECKPOINTS);
         let tmp = checkpoints.join(format!(".tmp-{name}"));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         }
-        std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         model.save(&tmp)?;
-        Tensor::write_safetensors(optimizer_tensors, tmp.join(OPTIMIZER_FILE))?;
+        ptx_io::write_atomic_with(tmp.join(OPTIMIZER_FILE), |path| {
+            Tensor::write_safetensors(optimizer_tensors, path).map_err(std::io::Error::other)
+        })?;
         let json =
             serde_json::to_vec_pretty(state).map_err(|e| Error::checkpoint(&tmp, e.to_string()))?;
         ptx_io::write_atomic(tmp.join(STATE_FILE), |out| out.write_all(&json))?;
@@ -155,19 +232,23 @@ impl RunDir {
             std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         }
         std::fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
-        ptx_io::write_atomic(checkpoints.join("latest"), |out| {
+        ptx_io::write_atomic(checkpoints.join(LATEST), |out| {
             out.write_all(name.as_bytes())
         })?;
         Ok(dir)
     }
 
+    /// Writes the averaged model.
+    pub(crate) fn write_swa(&self, model: &ptx_models::Model) -> Result<PathBuf> {
+        let dir = self.swa_dir();
+        model.save(&dir)?;
+        Ok(dir)
+    }
+
     /// Deletes every epoch checkpoint except `keep` (1-based epochs) and `latest`.
-    ///
-    /// # Errors
-    /// [`Error::Io`].
-    pub fn prune(&self, keep: &[usize]) -> Result<()> {
+    pub(crate) fn prune(&self, keep: &[usize]) -> Result<()> {
         let latest = self.latest()?;
-        let dir = self.root.join("checkpoints");
+        let dir = self.root.join(CHECKPOINTS);
         let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -184,17 +265,15 @@ impl RunDir {
     }
 }
 
-/// Reads a checkpoint folder's state and optimizer tensors.
-///
-/// # Errors
-/// [`Error::Checkpoint`] for a missing or malformed file.
-pub fn read_state(dir: &Path) -> Result<(TrainState, Vec<(String, Tensor)>)> {
+/// Reads a checkpoint folder's state.
+pub(crate) fn read_state(dir: &Path) -> Result<TrainState> {
     let path = dir.join(STATE_FILE);
     let text = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    let state: TrainState =
-        serde_json::from_slice(&text).map_err(|e| Error::checkpoint(&path, e.to_string()))?;
+    serde_json::from_slice(&text).map_err(|e| Error::checkpoint(&path, e.to_string()))
+}
+
+/// Reads a checkpoint folder's optimizer tensors.
+pub(crate) fn read_optimizer(dir: &Path) -> Result<Vec<(String, Tensor)>> {
     let path = dir.join(OPTIMIZER_FILE);
-    let tensors =
-        Tensor::read_safetensors(&path).map_err(|e| Error::checkpoint(&path, e.to_string()))?;
-    Ok((state, tensors))
+    Tensor::read_safetensors(&path).map_err(|e| Error::checkpoint(&path, e.to_string()))
 }

@@ -1,0 +1,193 @@
+//! Configurations that cannot hold invalid combinations: what serde rejects while reading
+//! the TOML (naming the key), what `Experiment::check` rejects across sections, and the
+//! round trip through `experiment.toml`. No training.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ptx_models::{ModelConfig, UnetConfig};
+use ptx_preproc::Preset;
+use ptx_train::{
+    Augmentation, DataConfig, Experiment, Folds, LossConfig, Monitor, Sampling, Truth,
+};
+
+const DATA: &str = "[data]\nimages = \"img\"\nannotations = \"train-rle.csv\"\n";
+
+/// The error of reading `text`.
+fn rejected(text: &str) -> String {
+    Experiment::from_toml(text).err().unwrap().to_string()
+}
+
+#[test]
+fn the_truth_is_annotations_or_masks_and_rle_goes_with_annotations() {
+    let e = Experiment::from_toml(DATA).unwrap();
+    assert_eq!(
+        e.data.truth,
+        Truth::Annotations {
+            csv: "train-rle.csv".into(),
+            rle: ptx_io::rle::RleForm::Relative
+        }
+    );
+    let e = Experiment::from_toml("[data]\nimages = \"img\"\nmasks = \"m\"\n").unwrap();
+    assert_eq!(e.data.truth, Truth::Masks("m".into()));
+    let both = "[data]\nimages = \"i\"\nannotations = \"a.csv\"\nmasks = \"m\"\n";
+    assert!(rejected(both).contains("exactly one of `annotations`"));
+    assert!(rejected("[data]\nimages = \"i\"\n").contains("exactly one of"));
+    let rle = "[data]\nimages = \"i\"\nmasks = \"m\"\nrle = \"absolute\"\n";
+    assert!(rejected(rle).contains("data.rle"), "{}", rejected(rle));
+}
+
+#[test]
+fn folds_and_counts_are_checked_as_they_are_read() {
+    for (text, key) in [
+        ("folds = 1\n", "data.folds"),
+        ("folds = 3\nvalidation_fold = 3\n", "data.validation_fold"),
+    ] {
+        let err = rejected(&format!("{DATA}{text}"));
+        assert!(err.contains(key), "{err}");
+    }
+    for text in ["epochs = 0", "batch_size = 0", "keep_best = 0"] {
+        let err = rejected(&format!("{DATA}[train]\n{text}\n"));
+        assert!(err.contains("nonzero"), "{text}: {err}");
+    }
+    let err = rejected(&format!("{DATA}[input]\nsize = [0, 64]\n"));
+    assert!(err.contains("nonzero"), "{err}");
+    let err = rejected(&format!(
+        "{DATA}sampling = {{ kind = \"undersample_negatives\", ratio = 0.0 }}\n"
+    ));
+    assert!(err.contains("> 0"), "{err}");
+    let err = rejected(&format!(
+        "{DATA}sampling = {{ kind = \"oversample_positives\", copies = 0 }}\n"
+    ));
+    assert!(err.contains("nonzero"), "{err}");
+    // Five decoder channel counts, one per encoder stage.
+    let err = rejected(&format!(
+        "{DATA}[model]\narch = \"unet\"\ndecoder = {{ channels = [8, 8] }}\n"
+    ));
+    assert!(err.contains("channels") || err.contains("5"), "{err}");
+    // Folds in code: the held-out fold must exist.
+    assert!(Folds::new(4, 4).is_err());
+    let folds = Folds::new(4, 1).unwrap();
+    assert_eq!((folds.count(), folds.validation()), (4, 1));
+    assert_eq!(folds.holding_out(3).unwrap().validation(), 3);
+    assert!(folds.holding_out(4).is_err());
+}
+
+#[test]
+fn augmentation_is_a_preset_or_a_list() {
+    let e = Experiment::from_toml(&format!("{DATA}[input]\npreset = \"viel\"\n")).unwrap();
+    assert_eq!(e.input.augmentation, Augmentation::Preset(Preset::Viel));
+    let list = "[input.augment]\ntransforms = [{ kind = \"horizontal_flip\", p = 0.5 }]\n";
+    let e = Experiment::from_toml(&format!("{DATA}{list}")).unwrap();
+    assert!(matches!(e.input.augmentation, Augmentation::List(_)));
+    let err = rejected(&format!("{DATA}[input]\npreset = \"viel\"\n{list}"));
+    assert!(err.contains("`preset` or `augment`"), "{err}");
+}
+
+#[test]
+fn each_objective_takes_its_own_loss_keys() {
+    let loss = |text: &str| Experiment::from_toml(&format!("{DATA}[loss]\n{text}\n"));
+    assert_eq!(loss("").unwrap().loss, LossConfig::default());
+    let multi = loss("classification_weight = 0.5").unwrap().loss;
+    assert!(matches!(
+        multi,
+        LossConfig::Segmentation { classification: Some(ref t), .. } if t.weight == 0.5
+    ));
+    assert!(matches!(
+        loss("objective = \"classification\"").unwrap().loss,
+        LossConfig::Classification { .. }
+    ));
+    for (text, key) in [
+        ("classification_weight = -1.0", "loss.classification_weight"),
+        (
+            "classification = { pos_weight = 2.0 }",
+            "loss.classification",
+        ),
+        (
+            "objective = \"reconstruct_image\"\nclassification_weight = 0.5",
+            "loss.classification_weight",
+        ),
+        (
+            "objective = \"classification\"\nsegmentation = { terms = [] }",
+            "loss.segmentation",
+        ),
+        (
+            "objective = \"reconstruct_mask\"\nclassification = {}",
+            "loss.classification",
+        ),
+    ] {
+        let err = loss(text).err().unwrap().to_string();
+        assert!(err.contains(key), "{text}: {err}");
+    }
+}
+
+#[test]
+fn cross_section_checks_run_in_check_and_name_the_key() {
+    let base = || {
+        Experiment::new(
+            "x",
+            DataConfig::new("img", Truth::Masks("m".into())),
+            ModelConfig::Unet(UnetConfig::default()),
+        )
+    };
+    base().check().unwrap();
+    let mut e = base();
+    e.input.channels = ptx_preproc::ChannelStack::replicate(1);
+    assert!(e
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("input channels"));
+    let mut e = base();
+    e.loss = LossConfig::segmentation(Default::default(), 1.0).unwrap();
+    assert!(e
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("classifier head"));
+    let mut e = base();
+    e.loss = LossConfig::Classification {
+        loss: Default::default(),
+    };
+    assert!(e
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("classifier head"));
+    let mut e = base();
+    e.loss = LossConfig::ReconstructImage;
+    assert!(e.check().unwrap_err().to_string().contains("task"));
+    let mut e = base();
+    e.data.labels = Some("classes.csv".into());
+    assert!(e.check().unwrap_err().to_string().contains("data.labels"));
+    // A monitor the objective does not measure.
+    let mut e = base();
+    e.model = ModelConfig::Unet(UnetConfig {
+        classifier: Some(Default::default()),
+        ..UnetConfig::default()
+    });
+    e.loss = LossConfig::Classification {
+        loss: Default::default(),
+    };
+    e.train.monitor = Monitor::ValDice;
+    assert!(e.check().unwrap_err().to_string().contains("val_dice"));
+    e.train.monitor = Monitor::ValF2;
+    e.check().unwrap();
+    e.data.labels = Some("classes.csv".into());
+    assert!(e.check().unwrap_err().to_string().contains("val_f2"));
+}
+
+#[test]
+fn experiment_toml_round_trips() {
+    let text = format!(
+        "name = \"rt\"\nseed = 3\n{DATA}folds = 4\nvalidation_fold = 2\nfolds_file = \"f.csv\"\nsampling = {{ kind = \"undersample_negatives\", ratio = 1.5 }}\n[input]\nsize = [64, 96]\npreset = \"dasic\"\n[model]\narch = \"unet\"\nencoder = \"resnet18\"\nclassifier = {{ pooling = \"avg\" }}\ndecoder = {{ channels = [32, 16, 16, 8, 8] }}\n[loss]\nclassification_weight = 0.25\n[train]\nepochs = 3\nbatch_size = 2\n"
+    );
+    let e = Experiment::from_toml(&text).unwrap();
+    assert_eq!(e.input.size(), (64, 96));
+    assert_eq!(e.data.folds.file(), Some(std::path::Path::new("f.csv")));
+    assert_eq!(
+        e.data.sampling,
+        Sampling::UndersampleNegatives { ratio: 1.5 }
+    );
+    let again = Experiment::from_toml(&e.to_toml().unwrap()).unwrap();
+    assert_eq!(again, e);
+    e.check().unwrap();
+}
