@@ -80,7 +80,7 @@ pub fn predict_validation(
     let val = dataset.split(exp.data.folds.validation(), true, exp.data.positives_only);
     let ensemble = Ensemble::load(dirs, exp.train.device.device()?, false)?;
     let (predictions, _) = ensemble.predict(
-        dataset.source(&val),
+        dataset.source(&val)?,
         exp.input.eval_pipeline(),
         exp.train.batch_size.get(),
         threads,

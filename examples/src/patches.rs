@@ -34,7 +34,7 @@ pub fn write_patch_dataset(
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         let dataset = Dataset::open(data, seed)?;
         let all: Vec<usize> = (0..dataset.samples().len()).collect();
-        let source = dataset.source(&all);
+        let source = dataset.source(&all)?;
         let grid = PatchGrid::square(side);
         std::fs::create_dir_all(&images)?;
         std::fs::create_dir_all(&masks)?;

@@ -37,15 +37,15 @@ pub enum Error {
         /// The size it has.
         found: (usize, usize),
     },
-    /// A sample failed to load or process in the [`Loader`](crate::Loader).
-    #[error("sample {}: {source}", index.map_or_else(|| "?".to_owned(), |i| i.to_string()))]
+    /// A sample failed to load or process in the [`Loader`](crate::Loader). The message
+    /// includes the cause's, which is kept typed in `cause` (downcast it to the
+    /// [`Source`](crate::Source)'s error, or to this crate's when processing failed).
+    #[error("sample {}: {cause}", index.map_or_else(|| "?".to_owned(), |i| i.to_string()))]
     Load {
         /// The source index, when known.
         index: Option<usize>,
-        /// What went wrong: the [`Source`](crate::Source)'s own error, or this crate's when
-        /// processing failed.
-        #[source]
-        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+        /// What went wrong.
+        cause: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
     /// A sample index past the end of an in-memory source.
     #[error("no sample {index} (the source has {len})")]

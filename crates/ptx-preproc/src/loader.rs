@@ -368,7 +368,7 @@ fn worker<S: Source + ?Sized>(
                 )
                 .map_err(|e| Error::Load {
                     index: Some(index),
-                    source: Arc::new(e),
+                    cause: Arc::new(e),
                 })?;
             Ok((image, mask, sample.meta))
         });
@@ -446,7 +446,7 @@ fn assemble<M>(rows: Vec<Processed<M>>, indices: &[usize], on_error: OnError) ->
 fn load<S: Source + ?Sized>(source: &S, index: usize) -> Result<Loaded<S::Meta>> {
     source.load(index).map_err(|e| Error::Load {
         index: Some(index),
-        source: Arc::new(e),
+        cause: Arc::new(e),
     })
 }
 
@@ -464,7 +464,7 @@ fn stack<M>(
         if image.dim() != (c, h, w) {
             return Err(Error::Load {
                 index: Some(index),
-                source: Arc::new(Error::ShapeMismatch {
+                cause: Arc::new(Error::ShapeMismatch {
                     what: "sample (the pipeline has no fixed size: set it)",
                     expected: (h, w),
                     found: (image.dim().1, image.dim().2),

@@ -232,8 +232,11 @@ fn failing_samples_fail_or_are_skipped() {
     match &results[1] {
         Err(Error::Load {
             index: Some(4),
-            source,
-        }) => assert_eq!(source.to_string(), "sample 4 is corrupt"),
+            cause,
+        }) => {
+            assert_eq!(cause.to_string(), "sample 4 is corrupt");
+            assert!(cause.downcast_ref::<Corrupt>().is_some(), "typed");
+        }
         other => panic!("{other:?}"),
     }
     let skip = LoaderOptions {

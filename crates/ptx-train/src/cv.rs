@@ -3,7 +3,7 @@
 //! system.
 //!
 //! ```text
-//! DIR/fold-0 … fold-(k-1)/   one training run each (see run::checkpoint)
+//! DIR/fold-0 … fold-(k-1)/   one training run each (see RunDir)
 //! DIR/oof/<ImageId>.png      out-of-fold probabilities as 16-bit PNGs (p * 65535, rounded)
 //! DIR/oof.csv                ImageId,fold,label,score
 //! DIR/system.json            the k best checkpoints averaged, the searched post-processing
@@ -53,6 +53,7 @@ impl CrossValidation {
     /// As [`Trainer::new`] and [`Trainer::fit`]; [`Error::Io`] writing the maps.
     pub fn run(&self, dir: &Path, resume: Resume, threads: usize) -> Result<CvReport> {
         let exp = &self.experiment;
+        exp.check()?; // before anything is read or written; each fold's trainer checks its own
         let k = exp.data.folds.count();
         let device = exp.train.device.device()?;
         let dataset = Dataset::open(&exp.data, exp.seed)?;
@@ -70,7 +71,7 @@ impl CrossValidation {
             let held_out = dataset.split(fold, true, exp.data.positives_only);
             let ensemble = Ensemble::load(std::slice::from_ref(&best), device, self.hflip)?;
             let (preds, _) = ensemble.predict(
-                dataset.source(&held_out),
+                dataset.source(&held_out)?,
                 exp.input.eval_pipeline(),
                 exp.train.batch_size.get(),
                 threads,
@@ -118,7 +119,7 @@ impl CrossValidation {
             input: exp.input.clone(),
             hflip: self.hflip,
             postprocess: search.best.params,
-            batch_size: exp.train.batch_size.get(),
+            batch_size: exp.train.batch_size,
         }
         .write(dir)?;
         Ok(CvReport {

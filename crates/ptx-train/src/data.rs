@@ -173,23 +173,30 @@ impl Dataset {
     }
 
     /// A loader source over the samples at `indices` (in that order).
-    pub fn source(&self, indices: &[usize]) -> SampleSource {
-        SampleSource {
-            samples: indices
-                .iter()
-                .map(|&i| (self.samples[i].clone(), self.class(i)))
-                .collect(),
+    ///
+    /// # Errors
+    /// [`Error::NoSample`] for an index past the samples.
+    pub fn source(&self, indices: &[usize]) -> Result<SampleSource> {
+        let samples = indices
+            .iter()
+            .map(|&i| match self.samples.get(i) {
+                Some(s) => Ok((s.clone(), self.class(i))),
+                None => Err(Error::NoSample(i)),
+            })
+            .collect::<Result<_>>()?;
+        Ok(SampleSource {
+            samples,
             annotations: self.annotations.clone(),
             form: self.form,
             keep_pixels: 0,
-        }
+        })
     }
 
-    /// The class of sample `i` (see [`SampleMeta::class`]).
+    /// The class of sample `i` (see [`SampleMeta::class`]); 0 past the samples.
     pub(crate) fn class(&self, i: usize) -> i64 {
         match &self.classes {
-            Some(c) => c[i],
-            None => i64::from(self.samples[i].positive),
+            Some(c) => c.get(i).copied().unwrap_or_default(),
+            None => self.samples.get(i).map_or(0, |s| i64::from(s.positive)),
         }
     }
 }

@@ -108,8 +108,8 @@ pub enum Error {
         /// The number of folds.
         folds: usize,
     },
-    /// A loader index past the end of a sample source.
-    #[error("no sample {0} in the source")]
+    /// An index past the samples of a dataset or source.
+    #[error("no sample {0}")]
     NoSample(usize),
     /// A pass that needs training batches found none.
     #[error("{0} needs a training batch, and the training images gave none")]

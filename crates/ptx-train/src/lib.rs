@@ -63,7 +63,7 @@
 //! use ptx_train::{Dataset, System};
 //! let system = System::load("runs/demo".as_ref(), tch::Device::Cpu, None)?;
 //! let images = Dataset::unlabelled(vec!["chest.dcm".into()]);
-//! let skipped = system.predict_each(images.source(&[0]), 0, |p| {
+//! let skipped = system.predict_each(images.source(&[0])?, 0, |p| {
 //!     println!("{}: score {:.3}, mask {:?}, spacing {:?}", p.meta.image_id, p.score,
 //!              p.mask.dim(), p.meta.pixel_spacing());
 //!     Ok(())
@@ -103,7 +103,7 @@ pub use cv::{CrossValidation, CvReport};
 pub use data::{Dataset, SampleMeta, SampleSource, Skipped};
 pub use error::{Error, Result};
 pub use lr_find::{LrPoint, LrRangeTest, LrSweep};
-pub use metrics::{validation_metrics, ValidationMetrics};
+pub use metrics::{best_f2_threshold, validation_metrics, ValidationMetrics};
 pub use optim::{Optimizer, OptimizerConfig, OptimizerState};
 pub use predict::{image_score, Ensemble, ImagePrediction};
 pub use recipe::{RecipeReport, TwoStageRecipe};

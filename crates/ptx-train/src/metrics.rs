@@ -43,6 +43,24 @@ pub fn validation_metrics(predictions: &[ImagePrediction]) -> Result<ValidationM
     meter.finish()
 }
 
+/// The image-score threshold with the best F2 over `predictions` (each image's score
+/// against whether its truth has a pixel; the lowest threshold wins ties), and that F2: the
+/// two-stage system's classifier gate.
+///
+/// # Errors
+/// [`crate::Error::Metrics`] when there is no prediction.
+pub fn best_f2_threshold(predictions: &[ImagePrediction]) -> Result<(f64, f64)> {
+    let labels: Vec<bool> = predictions.iter().map(ImagePrediction::positive).collect();
+    let scores: Vec<f64> = predictions.iter().map(ImagePrediction::score).collect();
+    f2_threshold(&labels, &scores)
+}
+
+/// The threshold of `scores` with the best F2 against `labels`, and that F2.
+fn f2_threshold(labels: &[bool], scores: &[f64]) -> Result<(f64, f64)> {
+    let (point, f2) = best_threshold(labels, scores, &[], ClassMetric::FBeta(2.0))?;
+    Ok((point.threshold, f2))
+}
+
 /// Accumulates what one validation pass sees: losses, predicted masks, image scores and
 /// classes.
 pub(crate) struct Meter {
@@ -113,8 +131,8 @@ impl Meter {
         let total = labels.len() + self.classes.1;
         let any_positive = labels.iter().any(|&l| l);
         let f2 = if any_positive {
-            let (point, f2) = best_threshold(labels, &self.scores, &[], ClassMetric::FBeta(2.0))?;
-            Some((f2, point.threshold))
+            let (threshold, f2) = f2_threshold(labels, &self.scores)?;
+            Some((f2, threshold))
         } else {
             None
         };

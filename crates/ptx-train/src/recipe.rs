@@ -5,15 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
-use ptx_metrics::{
-    best_threshold, grid_search, ClassMetric, PostProcess, SearchGrid, SearchPoint, ValidationImage,
-};
+use ptx_metrics::{grid_search, PostProcess, SearchGrid, SearchPoint, ValidationImage};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Checked;
 use crate::config::Experiment;
 use crate::data::Dataset;
-use crate::predict::ImagePrediction;
+use crate::metrics::best_f2_threshold;
 use crate::run::{FitReport, Resume, Trainer};
 use crate::system::{System, SystemConfig};
 use crate::{Error, Result};
@@ -135,24 +133,21 @@ impl TwoStageRecipe {
             input: self.stage1.input.clone(),
             hflip: self.hflip,
             postprocess: PostProcess::default(),
-            batch_size: self.stage1.train.batch_size.get(),
+            batch_size: self.stage1.train.batch_size,
         };
         let system = System::new(config.clone(), device)?;
-        let (predictions, _) = system.probabilities(dataset.source(&val), threads)?;
-        let labels: Vec<bool> = predictions.iter().map(ImagePrediction::positive).collect();
-        let scores: Vec<f64> = predictions.iter().map(ImagePrediction::score).collect();
-        let (point, f2) = best_threshold(&labels, &scores, &[], ClassMetric::FBeta(2.0))?;
+        let (predictions, _) = system.probabilities(dataset.source(&val)?, threads)?;
+        let (gate, f2) = best_f2_threshold(&predictions)?;
         let images: Vec<ValidationImage<'_>> = predictions
             .iter()
-            .zip(&scores)
-            .map(|(p, &s)| ValidationImage {
+            .map(|p| ValidationImage {
                 probability: p.probability.view(),
                 truth: p.truth.view(),
-                classifier: Some(s),
+                classifier: Some(p.score()),
             })
             .collect();
         let grid = SearchGrid {
-            classifier_thresholds: vec![point.threshold],
+            classifier_thresholds: vec![gate],
             ..self.grid.clone()
         };
         let search = grid_search(&images, &grid)?;
@@ -161,7 +156,7 @@ impl TwoStageRecipe {
         Ok(RecipeReport {
             stage1: fit1,
             stage2: fit2,
-            classifier_threshold: point.threshold,
+            classifier_threshold: gate,
             f2,
             search: search.best,
             validation_images: images.len(),

@@ -2,6 +2,7 @@
 //! pipeline and the post-processing chosen on validation, described by `system.json`; each
 //! image in with its metadata, its mask out at the image's own size.
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
@@ -12,9 +13,7 @@ use tch::Device;
 
 use crate::config::InputConfig;
 use crate::data::{SampleMeta, SampleSource, Skipped};
-use crate::predict::{
-    each_batch, input_tensor, maps, predictions, values, Ensemble, ImagePrediction,
-};
+use crate::predict::{each_batch, input_tensor, predictions, values, Ensemble, ImagePrediction};
 use crate::run::dir::RunDir;
 use crate::{Error, Result};
 
@@ -40,16 +39,20 @@ pub struct SystemConfig {
     pub postprocess: PostProcess,
     /// Images per forward pass. Default 8.
     #[serde(default = "default_batch")]
-    pub batch_size: usize,
+    pub batch_size: NonZeroUsize,
 }
 
-fn default_batch() -> usize {
-    8
+fn default_batch() -> NonZeroUsize {
+    crate::config::nonzero(8)
 }
 
 impl SystemConfig {
-    /// Writes `system.json` into `dir`, checkpoint paths under `dir` made relative to it.
-    pub(crate) fn write(&self, dir: &Path) -> Result<()> {
+    /// Writes `system.json` into `dir` (atomically), checkpoint paths under `dir` made
+    /// relative to it.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file.
+    pub fn write(&self, dir: &Path) -> Result<()> {
         let relative = |paths: &[PathBuf]| -> Vec<PathBuf> {
             paths
                 .iter()
@@ -80,7 +83,7 @@ impl SystemConfig {
             input: exp.input,
             hflip: false,
             postprocess: PostProcess::default(),
-            batch_size: exp.train.batch_size.get(),
+            batch_size: exp.train.batch_size,
         })
     }
 }
@@ -149,12 +152,8 @@ impl System {
     /// Loads the checkpoints a configuration names (paths as given) onto `device`.
     ///
     /// # Errors
-    /// [`Error::Model`] for checkpoints that do not load; [`Error::Config`] for a batch size
-    /// of 0.
+    /// [`Error::Model`] for checkpoints that do not load.
     pub fn new(config: SystemConfig, device: Device) -> Result<Self> {
-        if config.batch_size == 0 {
-            return Err(Error::config("system.batch_size", "must be at least 1"));
-        }
         let classifier = if config.classifier.is_empty() {
             None
         } else {
@@ -261,7 +260,7 @@ impl System {
         each_batch(
             source,
             self.config.input.eval_pipeline(),
-            self.config.batch_size,
+            self.config.batch_size.get(),
             threads,
             |mut batch| {
                 let x = input_tensor(&batch, device, false)?;
@@ -282,14 +281,9 @@ impl System {
     }
 }
 
-/// The classifier ensemble's score of each image: [`crate::image_score`] of its own output.
+/// The classifier ensemble's score of each image, [`crate::image_score`]'s rule on its own
+/// output: its head, else its highest pixel (taken on the device, as the maps are not needed).
 fn classifier_scores(classifier: &Ensemble, x: &tch::Tensor) -> Result<Vec<f64>> {
     let (probs, head) = classifier.forward(x)?;
-    match head {
-        Some(head) => values(&head),
-        None => Ok(maps(&probs)?
-            .iter()
-            .map(|m| crate::predict::image_score(m.view(), None))
-            .collect()),
-    }
+    values(&head.unwrap_or_else(|| probs.amax([1i64, 2, 3].as_slice(), false)))
 }

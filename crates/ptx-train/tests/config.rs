@@ -89,7 +89,7 @@ fn each_objective_takes_its_own_loss_keys() {
     let multi = loss("classification_weight = 0.5").unwrap().loss;
     assert!(matches!(
         multi,
-        LossConfig::Segmentation { classification: Some(ref t), .. } if t.weight == 0.5
+        LossConfig::Segmentation { classification: Some(ref t), .. } if t.weight() == 0.5
     ));
     assert!(matches!(
         loss("objective = \"classification\"").unwrap().loss,
@@ -110,7 +110,7 @@ fn each_objective_takes_its_own_loss_keys() {
             "loss.segmentation",
         ),
         (
-            "objective = \"reconstruct_mask\"\nclassification = {}",
+            "objective = \"reconstruct_mask\"\nclassification = { pos_weight = 2.0 }",
             "loss.classification",
         ),
     ] {
@@ -190,4 +190,55 @@ fn experiment_toml_round_trips() {
     let again = Experiment::from_toml(&e.to_toml().unwrap()).unwrap();
     assert_eq!(again, e);
     e.check().unwrap();
+}
+
+#[test]
+fn run_folders_written_before_the_redesign_still_read() {
+    // What the earlier `experiment.toml` held: every key, at its default where unused.
+    let mut old: toml::Table = toml::from_str(
+        r#"
+name = "old"
+seed = 0
+
+[data]
+images = "png"
+masks = "masks"
+rle = "relative"
+folds = 5
+validation_fold = 0
+positives_only = false
+on_error = "skip"
+sampling = { kind = "all" }
+
+[input]
+size = [64, 64]
+preset = "none"
+
+[input.augment]
+transforms = [{ kind = "horizontal_flip", p = 0.5 }]
+"#,
+    )
+    .unwrap();
+    let mut loss = toml::Table::new();
+    loss.insert("objective".into(), "reconstruct_image".into());
+    loss.insert("classification_weight".into(), 0.0.into());
+    loss.insert(
+        "segmentation".into(),
+        toml::Value::try_from(ptx_losses::Combined::bce_dice()).unwrap(),
+    );
+    loss.insert(
+        "classification".into(),
+        toml::Value::try_from(ptx_losses::Bce::default()).unwrap(),
+    );
+    old.insert("loss".into(), loss.into());
+    let old = toml::to_string(&old).unwrap();
+    let e = Experiment::from_toml(&old).unwrap();
+    assert_eq!(e.data.truth, Truth::Masks("masks".into()));
+    assert!(matches!(e.input.augmentation, Augmentation::List(_)));
+    assert_eq!(e.loss, LossConfig::ReconstructImage);
+    // A key that does not apply and is not at its default is still refused.
+    let custom = old.replace("classification_weight = 0.0", "classification_weight = 0.5");
+    assert!(Experiment::from_toml(&custom).is_err());
+    let err = rejected(&format!("{DATA}[train]\nclip_grad_norm = 0.0\n"));
+    assert!(err.contains("> 0"), "{err}");
 }

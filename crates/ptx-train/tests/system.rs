@@ -2,6 +2,7 @@
 //! the classifier gate and the pixel threshold as `PostProcess` applies them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 
 use ndarray::Array2;
@@ -64,7 +65,7 @@ fn source(dir: &Path) -> SampleSource {
     );
     let dataset = Dataset::open(&data, 0).unwrap();
     let all: Vec<usize> = (0..dataset.samples().len()).collect();
-    dataset.source(&all)
+    dataset.source(&all).unwrap()
 }
 
 #[test]
@@ -83,7 +84,7 @@ fn masks_at_the_images_own_size_with_their_metadata_and_the_gate() {
             classifier_threshold: threshold,
             ..PostProcess::threshold(0.5)
         },
-        batch_size: 3,
+        batch_size: NonZeroUsize::new(3).unwrap(),
     };
     // Without a gate: every image's probabilities at the input size, and its score from the
     // classifier's head.
@@ -160,7 +161,7 @@ fn without_a_classifier_the_score_is_the_segmenters_highest_pixel() {
             input: input(),
             hflip: false,
             postprocess: PostProcess::threshold(0.5),
-            batch_size: 4,
+            batch_size: NonZeroUsize::new(4).unwrap(),
         },
         Device::Cpu,
     )
@@ -173,10 +174,15 @@ fn without_a_classifier_the_score_is_the_segmenters_highest_pixel() {
         assert_eq!(p.score, f64::from(highest));
         assert_eq!(image_score(map.probability.view(), None), p.score);
     }
-    // A batch size of 0 is refused.
-    let bad = SystemConfig {
-        batch_size: 0,
-        ..system.config().clone()
-    };
-    assert!(System::new(bad, Device::Cpu).is_err());
+    // system.json round trip, with a batch size of 0 refused as it is read.
+    system.config().write(tmp.path()).unwrap();
+    let text = std::fs::read_to_string(tmp.path().join(ptx_train::SYSTEM_FILE)).unwrap();
+    let back: SystemConfig = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        back.segmenter,
+        vec![std::path::PathBuf::from("seg")],
+        "relative to the folder"
+    );
+    let zero = text.replace("\"batch_size\": 4", "\"batch_size\": 0");
+    assert!(serde_json::from_str::<SystemConfig>(&zero).is_err());
 }

@@ -366,7 +366,12 @@ fn overfits_a_few_synthetic_images() {
     let ds = trainer.dataset();
     let train_idx = ds.split(0, false, false);
     let (preds, _) = ensemble
-        .predict(ds.source(&train_idx), exp.input.eval_pipeline(), 4, 1)
+        .predict(
+            ds.source(&train_idx).unwrap(),
+            exp.input.eval_pipeline(),
+            4,
+            1,
+        )
         .unwrap();
     let m = ptx_train::validation_metrics(&preds).unwrap();
     assert!(m.dice > 0.9, "training Dice {}", m.dice);
@@ -431,7 +436,7 @@ fn cross_validation_saves_out_of_fold_maps_and_an_ensemble() {
     let system = ptx_train::System::load(&dir, Device::Cpu, None).unwrap();
     assert_eq!(system.config().segmenter.len(), 3);
     let all: Vec<usize> = (0..ds.samples().len()).collect();
-    let (preds, skipped) = system.predict(ds.source(&all), 1).unwrap();
+    let (preds, skipped) = system.predict(ds.source(&all).unwrap(), 1).unwrap();
     assert_eq!((preds.len(), skipped.len()), (12, 0));
     assert!((0.0..=1.0).contains(&report.search.mean_dice));
 }

@@ -16,12 +16,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use ptx_io::synth::SynthOptions;
 use ptx_losses::Combined;
-use ptx_metrics::{best_threshold, ClassMetric};
+use ptx_metrics::PostProcess;
 use ptx_models::{ClassifierOptions, EncoderName, Freeze, FreezeSchedule, ModelConfig, UnetConfig};
 use ptx_preproc::{Loader, LoaderOptions, Preset};
 use ptx_train::{
-    swa, Augmentation, CrossValidation, Dataset, Experiment, Folds, ImagePrediction, LossConfig,
-    Monitor, OptimizerConfig, Resume, System, SystemConfig,
+    best_f2_threshold, swa, Augmentation, CrossValidation, Dataset, Experiment, Folds,
+    ImagePrediction, LossConfig, Monitor, OptimizerConfig, Resume, System, SystemConfig,
 };
 
 use crate::args::{CommonArgs, Scale};
@@ -197,7 +197,7 @@ pub fn run(args: &CommonArgs) -> Result<Vec<Table>> {
         .filter(|&i| dataset.samples()[i].positive)
         .collect();
     let bn_loader = Loader::new(
-        dataset.source(&positives),
+        dataset.source(&positives)?,
         e2.input.train_pipeline(),
         LoaderOptions {
             batch_size: s.batch_size,
@@ -320,28 +320,30 @@ fn system_scores(
             input: stage1.input.clone(),
             hflip: false,
             postprocess: Default::default(),
-            batch_size: stage1.train.batch_size.get(),
+            batch_size: stage1.train.batch_size,
         },
         device,
     )?;
     let dataset = Dataset::open(&stage1.data, stage1.seed)?;
     let val = dataset.split(stage1.data.folds.validation(), true, false);
-    let (predictions, _) = system.probabilities(dataset.source(&val), args.threads)?;
-    let labels: Vec<bool> = predictions.iter().map(ImagePrediction::positive).collect();
-    let scores: Vec<f64> = predictions.iter().map(ImagePrediction::score).collect();
-    let (point, _) = best_threshold(&labels, &scores, &[], ClassMetric::FBeta(2.0))?;
+    let (predictions, _) = system.probabilities(dataset.source(&val)?, args.threads)?;
+    let (threshold, _) = best_f2_threshold(&predictions)?;
+    let gate = PostProcess {
+        classifier_threshold: Some(threshold),
+        ..PostProcess::default()
+    };
     let gated = predictions
         .into_iter()
         .map(|p| {
-            if p.score() < point.threshold {
+            Ok(if gate.is_gated(p.probability.view(), Some(p.score()))? {
                 ImagePrediction {
                     probability: p.probability.mapv(|_| 0.0),
                     ..p
                 }
             } else {
                 p
-            }
+            })
         })
-        .collect();
-    Ok((Scores::of(gated)?, point.threshold))
+        .collect::<Result<_>>()?;
+    Ok((Scores::of(gated)?, threshold))
 }

@@ -284,13 +284,13 @@ fn pseudo_labels(
     );
     let device = args.device.device()?;
     let (model, _vs) = train_latent(
-        dataset.source(&all),
+        dataset.source(&all)?,
         pipeline.clone(),
         &options,
         device,
         args.threads,
     )?;
-    let (codes, kept) = encode_all(&model, dataset.source(&all), pipeline, args.threads)?;
+    let (codes, kept) = encode_all(&model, dataset.source(&all)?, pipeline, args.threads)?;
     let components = 8.min(codes.ncols());
     let projected = pca(&codes, components)?;
     let min_samples = (kept.len() / 40).clamp(2, 5);

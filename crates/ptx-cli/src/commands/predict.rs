@@ -101,7 +101,7 @@ pub fn predict(args: &Args) -> Result<String> {
         .with_context(|| format!("loading {}", args.checkpoint.display()))?;
     let dataset = Dataset::unlabelled(files);
     let all: Vec<usize> = (0..dataset.samples().len()).collect();
-    let mut source = dataset.source(&all);
+    let mut source = dataset.source(&all)?;
     if let Some(dir) = &args.overlays {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create the folder", dir.display()))?;

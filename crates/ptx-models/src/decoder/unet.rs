@@ -43,6 +43,7 @@ pub enum Attention {
 pub struct DecoderOptions {
     /// Output channels of the five decoder blocks, one per encoder stage. Default
     /// `[256, 128, 64, 32, 16]`.
+    #[serde(deserialize_with = "five_channels")]
     pub channels: [i64; 5],
     /// Batch norm in the decoder's convolutions (smp's `decoder_use_norm="batchnorm"`). Default
     /// true; without it the convolutions get a bias.
@@ -69,6 +70,17 @@ impl Default for DecoderOptions {
             dropout: 0.0,
         }
     }
+}
+
+/// Reads `decoder.channels`: five counts, an error naming the key otherwise.
+fn five_channels<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[i64; 5], D::Error> {
+    let v = Vec::<i64>::deserialize(d)?;
+    let found = v.len();
+    v.try_into().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "decoder.channels: expected five channel counts (one per encoder stage), found {found}"
+        ))
+    })
 }
 
 #[derive(Debug)]

@@ -239,7 +239,9 @@ impl TryFrom<RawData> for DataConfig {
                 csv,
                 rle: rle.unwrap_or_default(),
             },
-            (None, Some(dir), None) => Truth::Masks(dir),
+            // Run folders written before the truth was one key hold the default `rle` with
+            // masks too: it says nothing, and is accepted.
+            (None, Some(dir), None | Some(RleForm::Relative)) => Truth::Masks(dir),
             (None, Some(_), Some(_)) => {
                 return Err(Error::config(
                     "data.rle",

@@ -116,7 +116,9 @@ impl TryFrom<RawInput> for InputConfig {
     fn try_from(raw: RawInput) -> Result<Self> {
         let augmentation = match (raw.preset, raw.augment) {
             (Some(p), None) => Augmentation::Preset(p),
-            (None, Some(a)) => Augmentation::List(a),
+            // Run folders written before the augmentation was one key hold `preset = "none"`
+            // beside a list: it says nothing, and is accepted.
+            (None | Some(Preset::None), Some(a)) => Augmentation::List(a),
             (None, None) => Augmentation::Preset(Preset::None),
             (Some(_), Some(_)) => {
                 return Err(Error::config(

@@ -49,13 +49,39 @@ pub enum LossConfig {
     ReconstructMask,
 }
 
-/// The classification term of the multi-task loss.
+/// The classification term of the multi-task loss: the classifier head's loss on the image
+/// label, weighted by λ > 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassificationTerm {
-    /// The classifier head's loss on the image label.
-    pub loss: Bce,
-    /// Its weight λ, above 0.
-    pub weight: f64,
+    loss: Bce,
+    weight: f64,
+}
+
+impl ClassificationTerm {
+    /// `weight` times `loss`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `loss.classification_weight` unless `weight` is a finite
+    /// number above 0.
+    pub fn new(loss: Bce, weight: f64) -> Result<Self> {
+        if !(weight.is_finite() && weight > 0.0) {
+            return Err(Error::config(
+                "loss.classification_weight",
+                format!("{weight}: the multi-task weight must be a number > 0"),
+            ));
+        }
+        Ok(Self { loss, weight })
+    }
+
+    /// The classifier head's loss.
+    pub fn loss(&self) -> &Bce {
+        &self.loss
+    }
+
+    /// λ.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
 }
 
 impl Default for LossConfig {
@@ -75,18 +101,12 @@ impl LossConfig {
     /// # Errors
     /// [`Error::Config`] for a weight that is not a number >= 0.
     pub fn segmentation(loss: Combined, weight: f64) -> Result<Self> {
-        if weight.is_nan() || weight < 0.0 {
-            return Err(Error::config(
-                "loss.classification_weight",
-                "must be a number >= 0",
-            ));
-        }
         Ok(LossConfig::Segmentation {
             loss,
-            classification: (weight > 0.0).then(|| ClassificationTerm {
-                loss: Bce::default(),
-                weight,
-            }),
+            classification: match weight {
+                0.0 => None,
+                w => Some(ClassificationTerm::new(Bce::default(), w)?),
+            },
         })
     }
 
@@ -138,10 +158,39 @@ struct RawLoss {
     classification_weight: Option<f64>,
 }
 
+impl RawLoss {
+    /// Run folders written before each objective had its own keys hold every key, at its
+    /// default where the objective does not use it: such keys say nothing and are dropped
+    /// (a key that does not apply and is not at its default stays, and is refused).
+    fn drop_unused_defaults(&mut self) {
+        let weightless = matches!(self.classification_weight, None | Some(0.0));
+        let default_classification = self.classification.as_ref() == Some(&Bce::default());
+        match self.objective {
+            ObjectiveName::Segmentation => {
+                if weightless && default_classification {
+                    self.classification = None;
+                }
+            }
+            other => {
+                if self.segmentation.as_ref() == Some(&Combined::bce_dice()) {
+                    self.segmentation = None;
+                }
+                if self.classification_weight == Some(0.0) {
+                    self.classification_weight = None;
+                }
+                if other != ObjectiveName::Classification && default_classification {
+                    self.classification = None;
+                }
+            }
+        }
+    }
+}
+
 impl TryFrom<RawLoss> for LossConfig {
     type Error = Error;
 
-    fn try_from(raw: RawLoss) -> Result<Self> {
+    fn try_from(mut raw: RawLoss) -> Result<Self> {
+        raw.drop_unused_defaults();
         let objective = raw.objective.name();
         let not_for = |key: &str| {
             Error::config(
@@ -151,25 +200,22 @@ impl TryFrom<RawLoss> for LossConfig {
         };
         match raw.objective {
             ObjectiveName::Segmentation => {
-                let weight = raw.classification_weight.unwrap_or(0.0);
-                if weight.is_nan() || weight < 0.0 {
-                    return Err(Error::config(
-                        "loss.classification_weight",
-                        "must be a number >= 0",
-                    ));
-                }
-                if weight == 0.0 && raw.classification.is_some() {
-                    return Err(Error::config(
-                        "loss.classification",
-                        "needs classification_weight > 0 (the multi-task form)",
-                    ));
-                }
+                let classification = match raw.classification_weight.unwrap_or(0.0) {
+                    0.0 if raw.classification.is_some() => {
+                        return Err(Error::config(
+                            "loss.classification",
+                            "needs classification_weight > 0 (the multi-task form)",
+                        ))
+                    }
+                    0.0 => None,
+                    w => Some(ClassificationTerm::new(
+                        raw.classification.unwrap_or_default(),
+                        w,
+                    )?),
+                };
                 Ok(LossConfig::Segmentation {
                     loss: raw.segmentation.unwrap_or_else(Combined::bce_dice),
-                    classification: (weight > 0.0).then(|| ClassificationTerm {
-                        loss: raw.classification.unwrap_or_default(),
-                        weight,
-                    }),
+                    classification,
                 })
             }
             other => {

@@ -254,12 +254,22 @@ pub(crate) const fn nonzero(n: usize) -> NonZeroUsize {
 
 /// Reads a number that must be finite and above 0 (`deserialize_with`).
 pub(crate) fn positive<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    let v = f64::deserialize(d)?;
+    check_positive(f64::deserialize(d)?)
+}
+
+/// [`positive`] for an optional number.
+pub(crate) fn positive_option<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d)?
+        .map(check_positive)
+        .transpose()
+}
+
+fn check_positive<E: serde::de::Error>(v: f64) -> std::result::Result<f64, E> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(serde::de::Error::custom(format!(
-            "{v}: expected a number > 0"
-        )))
+        Err(E::custom(format!("{v}: expected a number > 0")))
     }
 }

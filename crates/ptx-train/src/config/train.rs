@@ -23,7 +23,8 @@ pub struct TrainOptions {
     pub torch_threads: usize,
     /// The device. Default auto.
     pub device: DeviceChoice,
-    /// Clip the gradients' global L2 norm to this value. Default none.
+    /// Clip the gradients' global L2 norm to this value (> 0). Default none.
+    #[serde(deserialize_with = "super::positive_option")]
     pub clip_grad_norm: Option<f64>,
     /// Freeze parts of the model for the first epochs. Default none.
     pub freeze: Option<FreezeSchedule>,

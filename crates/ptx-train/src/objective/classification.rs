@@ -5,11 +5,11 @@ use ptx_models::UnetOutput;
 use ptx_preproc::Batch;
 use tch::{Device, Kind, Tensor};
 
-use super::{classifier_logits, Objective, Tensors};
+use super::{classifier_logits, images_and_masks, Objective, Tensors};
 use crate::config::Monitor;
 use crate::data::{Dataset, SampleMeta};
 use crate::metrics::Meter;
-use crate::predict::{input_tensor, values, ImagePrediction};
+use crate::predict::{values, ImagePrediction};
 use crate::{Error, Result};
 
 /// Each image's class ([`SampleMeta::class`]) from the classifier head: binary
@@ -33,9 +33,8 @@ impl Objective for Classification {
     ) -> Result<Tensors> {
         let classes: Vec<i64> = batch.metas.iter().map(|m| m.class).collect();
         Ok(Tensors {
-            input: input_tensor(batch, device, channels_last)?,
-            masks: Tensor::try_from(&batch.masks)?.to_device(device),
             classes: Some(Tensor::from_slice(&classes).to_device(device)),
+            ..images_and_masks(batch, device, channels_last)?
         })
     }
 
@@ -76,9 +75,9 @@ impl Objective for Classification {
     }
 
     /// Classes must fit the classifier: `0..outputs` (0 and 1 for one output).
-    fn check_classes(&self, dataset: &Dataset) -> Result<()> {
+    fn check_classes(&self, dataset: &Dataset, samples: &[usize]) -> Result<()> {
         let limit = self.outputs.max(2);
-        match (0..dataset.samples().len()).find(|&i| dataset.class(i) >= limit) {
+        match samples.iter().copied().find(|&i| dataset.class(i) >= limit) {
             Some(i) => Err(Error::config(
                 "data.labels",
                 format!(

@@ -44,11 +44,7 @@ pub(crate) trait Objective: Send + Sync + std::fmt::Debug {
         device: Device,
         channels_last: bool,
     ) -> Result<Tensors> {
-        Ok(Tensors {
-            input: input_tensor(batch, device, channels_last)?,
-            masks: Tensor::try_from(&batch.masks)?.to_device(device),
-            classes: None,
-        })
+        images_and_masks(batch, device, channels_last)
     }
 
     /// The loss of a forward pass on `t.input`.
@@ -70,11 +66,12 @@ pub(crate) trait Objective: Send + Sync + std::fmt::Debug {
         meter: &mut Meter,
     ) -> Result<Vec<ImagePrediction>>;
 
-    /// Checks the data's classes before anything trains.
+    /// Checks the classes of the samples (dataset indices) a run uses before anything
+    /// trains.
     ///
     /// # Errors
     /// [`Error::Config`] naming an image whose class the objective cannot learn.
-    fn check_classes(&self, _dataset: &Dataset) -> Result<()> {
+    fn check_classes(&self, _dataset: &Dataset, _samples: &[usize]) -> Result<()> {
         Ok(())
     }
 
@@ -161,6 +158,19 @@ pub(crate) fn for_experiment(exp: &Experiment) -> Result<Box<dyn Objective>> {
             }
             Box::new(ReconstructMask)
         }
+    })
+}
+
+/// The batch's images as the input and its masks, no classes.
+fn images_and_masks(
+    batch: &Batch<SampleMeta>,
+    device: Device,
+    channels_last: bool,
+) -> Result<Tensors> {
+    Ok(Tensors {
+        input: input_tensor(batch, device, channels_last)?,
+        masks: Tensor::try_from(&batch.masks)?.to_device(device),
+        classes: None,
     })
 }
 

@@ -29,8 +29,8 @@ impl MultiTask {
         Self {
             loss: ptx_losses::MultiTask {
                 segmentation,
-                classification: term.loss,
-                lambda: term.weight,
+                classification: term.loss().clone(),
+                lambda: term.weight(),
             },
         }
     }

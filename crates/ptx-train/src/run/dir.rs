@@ -238,10 +238,19 @@ impl RunDir {
         Ok(dir)
     }
 
-    /// Writes the averaged model.
+    /// Writes the averaged model: into a temporary folder renamed into place once complete,
+    /// as the checkpoints.
     pub(crate) fn write_swa(&self, model: &ptx_models::Model) -> Result<PathBuf> {
         let dir = self.swa_dir();
-        model.save(&dir)?;
+        let tmp = self.root.join(CHECKPOINTS).join(format!(".tmp-{SWA}"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        model.save(&tmp)?;
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        std::fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
         Ok(dir)
     }
 

@@ -25,6 +25,29 @@ fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::io(path, std::io::Error::other(e.to_string()))
 }
 
+/// Draws a `width` x `height` picture in memory with `draw` and writes it as a PNG through
+/// ptx-io's atomic write, so a kill never leaves a torn picture.
+fn render(
+    path: &Path,
+    (width, height): (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> std::result::Result<(), String>,
+) -> Result<()> {
+    register_font();
+    let (w, h) = (width as usize, height as usize);
+    let mut rgb = vec![0u8; w * h * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        draw(&root)
+            .and_then(|()| root.present().map_err(|e| e.to_string()))
+            .map_err(|e| plot_error(path, e))?;
+    }
+    let image = ndarray::Array3::from_shape_vec((h, w, 3), rgb)
+        .map_err(|e| plot_error(path, e))?
+        .permuted_axes([2, 0, 1]);
+    ptx_io::image_file::write_png_rgb8(path, &image.view())?;
+    Ok(())
+}
+
 /// A named line of (x, y) points and its colour.
 type Series<'a> = (&'a str, Vec<(f64, f64)>, RGBColor);
 
@@ -115,15 +138,13 @@ fn panel(
 /// # Errors
 /// [`Error::Io`] naming the file.
 pub(crate) fn learning_curves(path: &Path, title: &str, history: &[EpochRecord]) -> Result<()> {
-    register_font();
     let series = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
         history
             .iter()
             .filter_map(|r| f(r).map(|v| (r.epoch as f64, v)))
             .collect()
     };
-    let result = (|| -> std::result::Result<(), String> {
-        let root = BitMapBackend::new(path, (1100, 800)).into_drawing_area();
+    render(path, (1100, 800), |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let root = root.titled(title, (FONT, 22)).map_err(|e| e.to_string())?;
         let areas = root.split_evenly((2, 2));
@@ -160,10 +181,8 @@ pub(crate) fn learning_curves(path: &Path, title: &str, history: &[EpochRecord])
             "epoch",
             &[("lr", series(&|r| Some(r.lr)), GREEN)],
             false,
-        )?;
-        root.present().map_err(|e| e.to_string())
-    })();
-    result.map_err(|e| plot_error(path, e))
+        )
+    })
 }
 
 /// Writes the LR range test's loss (raw and smoothed) against the rate, log scale, with the
@@ -172,16 +191,14 @@ pub(crate) fn learning_curves(path: &Path, title: &str, history: &[EpochRecord])
 /// # Errors
 /// [`Error::Io`] naming the file.
 pub(crate) fn lr_curve(path: &Path, points: &[LrPoint], suggestion: Option<f64>) -> Result<()> {
-    register_font();
     let title = match suggestion {
         Some(lr) => format!("LR range test: suggested {lr:.2e}"),
         None => "LR range test: no suggestion".to_owned(),
     };
-    let result = (|| -> std::result::Result<(), String> {
-        let root = BitMapBackend::new(path, (800, 500)).into_drawing_area();
+    render(path, (800, 500), |root| {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         panel(
-            &root,
+            root,
             &title,
             "learning rate",
             &[
@@ -197,8 +214,6 @@ pub(crate) fn lr_curve(path: &Path, points: &[LrPoint], suggestion: Option<f64>)
                 ),
             ],
             true,
-        )?;
-        root.present().map_err(|e| e.to_string())
-    })();
-    result.map_err(|e| plot_error(path, e))
+        )
+    })
 }

@@ -108,8 +108,7 @@ impl Trainer {
         }
         let device = exp.train.device.device()?;
         let dataset = Dataset::open(&exp.data, exp.seed)?;
-        objective.check_classes(&dataset)?;
-        let (train_loader, train_positive, val_loader) = loaders(&exp, &dataset)?;
+        let (train_loader, train_positive, val_loader) = loaders(&exp, &*objective, &dataset)?;
         tch::manual_seed(exp.seed as i64);
         let mut model = Model::new(exp.model.clone(), device)?;
         if exp.train.channels_last {
@@ -234,9 +233,9 @@ impl Trainer {
     }
 
     /// The learning-rate range test (Smith 2017) on this run's model and training batches:
-    /// one training step per batch ([`Trainer::fit`]'s step) with the rate growing
-    /// exponentially, cycling through epochs as needed, until the sweep ends or the loss
-    /// diverges. The model is trained by it: use a trainer made for the test, not one whose
+    /// one training step per batch ([`Trainer::fit`]'s step, gradient clipping included)
+    /// with the rate growing exponentially, cycling through epochs as needed, until the sweep
+    /// ends or the loss diverges. The model is trained by it: use a trainer made for the test, not one whose
     /// run continues.
     ///
     /// # Errors
@@ -511,8 +510,10 @@ struct Trained {
 
 /// The training loader (shuffled, augmented), whether each of its samples is positive, and
 /// the validation loader (in order, not augmented; keeping the images the montage shows).
+/// The objective checks the classes of both splits first.
 fn loaders(
     exp: &Experiment,
+    objective: &dyn Objective,
     dataset: &Dataset,
 ) -> Result<(Loader<SampleSource>, Vec<bool>, Loader<SampleSource>)> {
     let d = &exp.data;
@@ -528,9 +529,10 @@ fn loaders(
             positives_only: d.positives_only,
         });
     }
+    objective.check_classes(dataset, &[&train_idx[..], &val_idx[..]].concat())?;
     let batch_size = exp.train.batch_size.get();
     let train = Loader::new(
-        dataset.source(&train_idx),
+        dataset.source(&train_idx)?,
         exp.input.train_pipeline(),
         LoaderOptions {
             batch_size,
@@ -548,7 +550,7 @@ fn loaders(
         .collect();
     let val = eval_loader(
         dataset
-            .source(&val_idx)
+            .source(&val_idx)?
             .keeping_pixels_of_first(exp.train.montage),
         exp.input.eval_pipeline(),
         batch_size,
@@ -583,9 +585,10 @@ fn fresh_state(
 /// A resumed run must be the experiment that made the folder (only `train.epochs` and
 /// `train.progress` may change).
 fn check_same_experiment(run: &RunDir, exp: &Experiment) -> Result<()> {
-    let Ok(mut before) = run.experiment() else {
-        return Ok(());
-    };
+    if !run.experiment_file().is_file() {
+        return Ok(()); // killed before its first write
+    }
+    let mut before = run.experiment()?;
     before.train.epochs = exp.train.epochs;
     before.train.progress = exp.train.progress;
     if &before != exp {
