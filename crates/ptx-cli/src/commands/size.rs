@@ -87,15 +87,14 @@ impl FromStr for Resize {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
-    fn one_form_everywhere() {
-        let s: Size = "512".parse().unwrap();
+    fn one_form_everywhere() -> Result<(), BadSize> {
+        let s: Size = "512".parse()?;
         assert_eq!(s.hw(), (512, 512));
-        let s: Size = "1024x768".parse().unwrap();
+        let s: Size = "1024x768".parse()?;
         assert_eq!((s.height, s.width), (1024, 768));
         assert_eq!(s.to_string(), "1024x768");
         for bad in ["0", "12x0", "x", "", "4 4", "-3", "99999999999999999999999"] {
@@ -103,5 +102,6 @@ mod tests {
         }
         assert_eq!("0".parse::<Resize>(), Ok(Resize(None)));
         assert!(s.square("--size").is_err());
+        Ok(())
     }
 }

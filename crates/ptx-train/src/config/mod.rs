@@ -1,48 +1,5 @@
-//! Experiment configurations: everything a training run needs, read from TOML.
-//!
-//! ```toml
-//! name = "stage1"
-//! seed = 7
-//!
-//! [data]
-//! images = "synthetic/dicom-images-train"   # relative paths are relative to this file
-//! annotations = "synthetic/train-rle.csv"
-//! folds = 5
-//! validation_fold = 0
-//!
-//! [input]
-//! size = [256, 256]                           # height, width
-//! preset = "viel"                             # or [input.augment] with a transform list
-//!
-//! [model]
-//! arch = "unet"
-//! encoder = "resnet18"
-//! classifier = { pooling = "avg" }
-//!
-//! [loss]
-//! classification_weight = 0.5
-//!
-//! [optimizer]
-//! kind = "adam"
-//! lr = 3e-4
-//!
-//! [schedule]
-//! kind = "cosine"
-//! epochs = 20
-//!
-//! [train]
-//! epochs = 20
-//! batch_size = 8
-//! monitor = "val_dice"
-//! ```
-//!
-//! Every section and key has a default except `[data]`'s `images` and one of `annotations` /
-//! `masks`. What can be told from one section alone is checked while the TOML is read: an
-//! unknown key, a value out of range, keys that exclude each other (`annotations` and `masks`,
-//! `preset` and `augment`, a loss key that does not apply to the objective) are errors naming
-//! the key. What needs two sections (the model's channels against the input's, the objective
-//! against the model's heads, the monitored number against what the objective measures) is
-//! checked once, when a run is prepared ([`Experiment::check`]).
+//! Experiment configurations: everything a training run needs, read from TOML (see
+//! [`Experiment`]).
 
 mod data;
 mod init;
@@ -67,7 +24,51 @@ use crate::optim::OptimizerConfig;
 use crate::schedule::ScheduleConfig;
 use crate::{Error, Result};
 
-/// One training run (see the [module docs](self) for the TOML form).
+/// One training run: everything it needs, read from TOML.
+///
+/// ```toml
+/// name = "stage1"
+/// seed = 7
+///
+/// [data]
+/// images = "synthetic/dicom-images-train"   # relative paths are relative to this file
+/// annotations = "synthetic/train-rle.csv"
+/// folds = 5
+/// validation_fold = 0
+///
+/// [input]
+/// size = [256, 256]                           # height, width
+/// preset = "viel"                             # or [input.augment] with a transform list
+///
+/// [model]
+/// arch = "unet"
+/// encoder = "resnet18"
+/// classifier = { pooling = "avg" }
+///
+/// [loss]
+/// classification_weight = 0.5
+///
+/// [optimizer]
+/// kind = "adam"
+/// lr = 3e-4
+///
+/// [schedule]
+/// kind = "cosine"
+/// epochs = 20
+///
+/// [train]
+/// epochs = 20
+/// batch_size = 8
+/// monitor = "val_dice"
+/// ```
+///
+/// Every section and key has a default except `[data]`'s `images` and one of `annotations` /
+/// `masks`. What can be told from one section alone is checked while the TOML is read: an
+/// unknown key, a value out of range, keys that exclude each other (`annotations` and `masks`,
+/// `preset` and `augment`, a loss key that does not apply to the objective) are errors naming
+/// the key. What needs two sections (the model's channels against the input's, the objective
+/// against the model's heads, the monitored number against what the objective measures) is
+/// checked once, when a run is prepared ([`Experiment::check`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {

@@ -1,22 +1,4 @@
-//! Run folders: the one place their layout is known.
-//!
-//! ```text
-//! RUN/
-//!   experiment.toml        the configuration of the run
-//!   log.csv, log.jsonl     one row per completed epoch
-//!   curves.png, montage.png
-//!   checkpoints/
-//!     latest               the name of the last complete checkpoint ("epoch-0007")
-//!     epoch-0007/          config.json, model.safetensors (a ptx_models::Model checkpoint),
-//!                          optimizer.safetensors, state.json
-//!     epoch-0004/          kept as one of the best (train.keep_best)
-//!   swa/                   the averaged model, when train.swa
-//! ```
-//!
-//! A checkpoint is written into a temporary folder which is renamed into place once complete;
-//! `latest` is then replaced atomically. A process killed at any moment leaves either the
-//! previous `latest` or the new one, each complete; leftover temporary folders are removed
-//! by the next run.
+//! Run folders: the one place their layout is known (see [`RunDir`]).
 
 use std::path::{Path, PathBuf};
 
@@ -60,8 +42,25 @@ const SWA: &str = "swa";
 const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 const STATE_FILE: &str = "state.json";
 
-/// A run folder (see the [module docs](self)): read by [`RunDir::open`], written by the
-/// [`crate::Trainer`].
+/// A run folder: read by [`RunDir::open`], written by the [`crate::Trainer`].
+///
+/// ```text
+/// RUN/
+///   experiment.toml        the configuration of the run
+///   log.csv, log.jsonl     one row per completed epoch
+///   curves.png, montage.png
+///   checkpoints/
+///     latest               the name of the last complete checkpoint ("epoch-0007")
+///     epoch-0007/          config.json, model.safetensors (a ptx_models::Model checkpoint),
+///                          optimizer.safetensors, state.json
+///     epoch-0004/          kept as one of the best (train.keep_best)
+///   swa/                   the averaged model, when train.swa
+/// ```
+///
+/// A checkpoint is written into a temporary folder which is renamed into place once complete;
+/// `latest` is then replaced atomically. A process killed at any moment leaves either the
+/// previous `latest` or the new one, each complete; leftover temporary folders are removed
+/// by the next run.
 #[derive(Debug, Clone)]
 pub struct RunDir {
     root: PathBuf,

@@ -95,10 +95,10 @@ impl EpochRecord {
     }
 
     /// The CSV header, in field order.
-    pub const CSV_HEADER: &'static str = "epoch,lr,train_loss,val_loss,val_dice,val_iou,val_dice_positive,val_f2,f2_threshold,val_auc,val_accuracy,train_images,skipped,seconds,images_per_second";
+    pub(crate) const CSV_HEADER: &'static str = "epoch,lr,train_loss,val_loss,val_dice,val_iou,val_dice_positive,val_f2,f2_threshold,val_auc,val_accuracy,train_images,skipped,seconds,images_per_second";
 
     /// One CSV row (empty cells for `None`).
-    pub fn csv_row(&self) -> String {
+    pub(crate) fn csv_row(&self) -> String {
         let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         format!(
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3},{:.3}",
@@ -148,12 +148,11 @@ pub(crate) fn write_logs(dir: &Path, history: &[EpochRecord]) -> Result<()> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
-    fn numbers_that_are_nan_survive_json() {
+    fn numbers_that_are_nan_survive_json() -> serde_json::Result<()> {
         let record = EpochRecord {
             epoch: 1,
             lr: 1e-3,
@@ -171,11 +170,12 @@ mod tests {
             seconds: 1.5,
             images_per_second: 5.0,
         };
-        let json = serde_json::to_string(&record).unwrap();
+        let json = serde_json::to_string(&record)?;
         assert!(json.contains("\"val_dice\":null"), "{json}");
-        let back: EpochRecord = serde_json::from_str(&json).unwrap();
+        let back: EpochRecord = serde_json::from_str(&json)?;
         assert!(back.val_dice.is_nan() && back.val_iou.is_nan());
         assert_eq!(back.val_loss, 0.25);
         assert_eq!(back.val_accuracy, Some(0.75));
+        Ok(())
     }
 }
