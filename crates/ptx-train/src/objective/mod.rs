@@ -14,11 +14,11 @@ use tch::{Device, Kind, Tensor};
 use crate::config::{Experiment, LossConfig, Monitor};
 use crate::data::{Dataset, SampleMeta};
 use crate::metrics::Meter;
-use crate::predict::{input_tensor, ImagePrediction};
+use crate::predict::{input_tensor, predictions, ImagePrediction};
 use crate::{Error, Result};
 
 use classification::Classification;
-use reconstruction::{ReconstructImage, ReconstructMask};
+use reconstruction::{Reconstruction, Target};
 use segmentation::{MultiTask, Segmentation};
 
 /// A batch on the device.
@@ -54,17 +54,30 @@ pub(crate) trait Objective: Send + Sync + std::fmt::Debug {
     fn loss(&self, out: &UnetOutput, t: &Tensors) -> Result<Tensor>;
 
     /// Adds a validation batch's output to `meter` (its loss is added by the caller);
-    /// returns the batch's predictions when the objective draws masks.
+    /// returns the batch's predictions when the objective draws masks. By default: each
+    /// image's probability map against its truth, its score (the classifier head, else the
+    /// highest pixel) against its label.
     ///
     /// # Errors
     /// Mismatched shapes.
     fn measure(
         &self,
         out: &UnetOutput,
-        t: &Tensors,
+        _t: &Tensors,
         batch: &Batch<SampleMeta>,
         meter: &mut Meter,
-    ) -> Result<Vec<ImagePrediction>>;
+    ) -> Result<Vec<ImagePrediction>> {
+        let probs = out.logits.to_kind(Kind::Float).sigmoid();
+        let head = out
+            .labels
+            .as_ref()
+            .map(|l| l.to_kind(Kind::Float).sigmoid().select(1, 0));
+        let predictions = predictions(batch, &probs, head.as_ref())?;
+        for p in &predictions {
+            meter.add_prediction(p)?;
+        }
+        Ok(predictions)
+    }
 
     /// Checks the classes of the samples (dataset indices) a run uses before anything
     /// trains.
@@ -75,8 +88,10 @@ pub(crate) trait Objective: Send + Sync + std::fmt::Debug {
         Ok(())
     }
 
-    /// Whether validation measures `monitor`.
-    fn measures(&self, monitor: Monitor) -> bool;
+    /// Whether validation measures `monitor` (by default every one).
+    fn measures(&self, _monitor: Monitor) -> bool {
+        true
+    }
 
     /// Whether the network's input is the image (the batch-norm pass of SWA feeds images).
     fn feeds_images(&self) -> bool {
@@ -147,7 +162,9 @@ pub(crate) fn for_experiment(exp: &Experiment) -> Result<Box<dyn Objective>> {
                     ),
                 ));
             }
-            Box::new(ReconstructImage)
+            Box::new(Reconstruction {
+                target: Target::Image,
+            })
         }
         LossConfig::ReconstructMask => {
             if model.classes() != 1 || model.in_channels() != 1 {
@@ -156,7 +173,9 @@ pub(crate) fn for_experiment(exp: &Experiment) -> Result<Box<dyn Objective>> {
                     "reconstructing the mask needs in_channels = 1 and classes = 1",
                 ));
             }
-            Box::new(ReconstructMask)
+            Box::new(Reconstruction {
+                target: Target::Mask,
+            })
         }
     })
 }
