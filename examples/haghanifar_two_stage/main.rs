@@ -16,11 +16,25 @@ use ptx_examples::args::CommonArgs;
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
+    /// Epochs of each stage-1 run (default: --epochs, else the paper's 100).
+    #[arg(long)]
+    epochs1: Option<usize>,
+    /// Epochs of each stage-2 fold (default: --epochs, else the paper's 100).
+    #[arg(long)]
+    epochs2: Option<usize>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    for table in ptx_examples::papers::haghanifar::run(&args.common)? {
+    let epochs = ptx_examples::papers::haghanifar::StageEpochs {
+        stage1: args.epochs1,
+        stage2: args.epochs2,
+    };
+    if let Some(dir) = &args.common.print_config {
+        let runs = ptx_examples::papers::haghanifar::runs(&args.common, epochs)?;
+        return ptx_examples::papers::print_config(&runs, dir);
+    }
+    for table in ptx_examples::papers::haghanifar::run(&args.common, epochs)? {
         println!("{}", table.to_markdown());
     }
     Ok(())

@@ -15,14 +15,15 @@ use ptx_examples::args::CommonArgs;
 struct Args {
     #[command(flatten)]
     common: CommonArgs,
-    /// The codes the pseudo-labels cluster: the auto-encoder's or the beta-VAE's.
-    #[arg(long, value_enum, default_value = "vae")]
-    latent: ptx_examples::papers::harmalkar::Latent,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (table, pre) = ptx_examples::papers::harmalkar::run(&args.common, args.latent)?;
+    if let Some(dir) = &args.common.print_config {
+        let runs = ptx_examples::papers::harmalkar::runs(&args.common)?;
+        return ptx_examples::papers::print_config(&runs, dir);
+    }
+    let (table, pre) = ptx_examples::papers::harmalkar::run(&args.common)?;
     println!("{}\n{}", table.to_markdown(), pre.to_markdown());
     Ok(())
 }

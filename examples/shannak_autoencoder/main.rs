@@ -18,11 +18,19 @@ struct Args {
     /// Only these rows of Table 4 (0-based), e.g. `--only 3,4`.
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<usize>>,
+    /// How the test part is drawn: by original image (no copy of a training image in it), or
+    /// as the paper did, from the copies.
+    #[arg(long, value_enum, default_value = "leak-free")]
+    split: ptx_examples::augmented::SplitMode,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let table = ptx_examples::papers::shannak::run(&args.common, args.only.as_deref())?;
+    if let Some(dir) = &args.common.print_config {
+        let runs = ptx_examples::papers::shannak::runs(&args.common, args.split)?;
+        return ptx_examples::papers::print_config(&runs, dir);
+    }
+    let table = ptx_examples::papers::shannak::run(&args.common, args.split, args.only.as_deref())?;
     println!("{}", table.to_markdown());
     Ok(())
 }

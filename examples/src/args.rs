@@ -61,6 +61,14 @@ pub struct CommonArgs {
     /// state is about 300 MB, and Table 6 alone trains 32 runs.
     #[arg(long)]
     pub discard_checkpoints: bool,
+    /// Harmalkar et al.'s pre-training data: a ChestX-ray14 folder (`images/*.png` and
+    /// `Data_Entry_2017.csv`). Without it, a synthetic stand-in in that layout.
+    #[arg(long, value_name = "DIR")]
+    pub pretrain_data: Option<PathBuf>,
+    /// Write every training run's complete experiment as `DIR/<run>.toml` (the configuration
+    /// the example would train with these options; with `--data`, the paper's) and stop.
+    #[arg(long, value_name = "DIR")]
+    pub print_config: Option<PathBuf>,
 }
 
 /// One scale of an example: what `--epochs`, `--size`, `--batch-size`, `--images` default to.

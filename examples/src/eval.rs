@@ -50,15 +50,25 @@ impl Scores {
     }
 }
 
-/// Runs the models in `dirs` (averaged) over the validation fold of `exp` and scores them.
+/// Which images of an experiment's data a model is scored on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The validation fold (what the training run saw every epoch).
+    Validation,
+    /// The held-out test part (`data.holdout` or `test` rows of the folds file), which no
+    /// training run, threshold or epoch choice has seen.
+    Test,
+}
+
+/// Runs the models in `dirs` (averaged) over `part` of `exp`'s data and scores them.
 ///
 /// # Errors
 /// Loading the models or the data.
-pub fn evaluate(dirs: &[PathBuf], exp: &Experiment, threads: usize) -> Result<Scores> {
-    Scores::of(predict_validation(dirs, exp, threads)?.predictions)
+pub fn evaluate(dirs: &[PathBuf], exp: &Experiment, part: Part, threads: usize) -> Result<Scores> {
+    Scores::of(predict(dirs, exp, part, threads)?.predictions)
 }
 
-/// The predictions of [`predict_validation`], with the ImageId of each.
+/// The predictions of [`predict`], with the ImageId of each.
 #[derive(Debug, Clone)]
 pub struct ValidationPredictions {
     /// One per validation image that loaded; `index` counts in `image_ids`.
@@ -67,17 +77,25 @@ pub struct ValidationPredictions {
     pub image_ids: Vec<String>,
 }
 
-/// Runs the models in `dirs` (averaged) over the validation fold of `exp` at its input size.
+/// Runs the models in `dirs` (averaged) over `part` of `exp`'s data at its input size.
 ///
 /// # Errors
-/// Loading the models or the data.
-pub fn predict_validation(
+/// Loading the models or the data; an empty part.
+pub fn predict(
     dirs: &[PathBuf],
     exp: &Experiment,
+    part: Part,
     threads: usize,
 ) -> Result<ValidationPredictions> {
     let dataset = Dataset::open(&exp.data, exp.seed)?;
-    let val = dataset.split(exp.data.folds.validation(), true, exp.data.positives_only);
+    let positives_only = exp.data.positives_only;
+    let val = match part {
+        Part::Validation => dataset.split(exp.data.folds.validation(), true, positives_only),
+        Part::Test => dataset.test(positives_only),
+    };
+    if val.is_empty() {
+        bail!("{part:?}: no image to score");
+    }
     let ensemble = Ensemble::load(dirs, exp.train.device.device()?, false)?;
     let (predictions, _) = ensemble.predict(
         dataset.source(&val)?,

@@ -7,9 +7,10 @@
 //! - [`data`]: the SIIM layout (`dicom-images-train/` + `train-rle.csv`), the PNG version
 //!   (`images/` + `masks/`), or a synthetic set generated on the spot;
 //! - [`table::Table`]: CSV and Markdown tables, written beside the paper's own numbers;
-//! - [`eval`]: scoring a trained model on the validation fold;
-//! - [`patches`], [`latent`], [`cluster`]: patch datasets with stitching (Dasic et al.),
-//!   convolutional auto-encoders / beta-VAEs (Harmalkar et al.), PCA and DBSCAN.
+//! - [`eval`]: scoring a trained model on the validation fold or the held-out test part;
+//! - [`patches`], [`augmented`], [`latent`], [`cluster`]: patch datasets with stitching (Dasic
+//!   et al.), offline positive augmentation with its split (Shannak et al.), convolutional
+//!   auto-encoders / beta-VAEs (Harmalkar et al.), PCA and DBSCAN.
 //!
 //! Without `--data` every example runs at a small scale on synthetic images, in minutes on a
 //! CPU: numbers from such runs show that each configuration works, not the paper's results.
@@ -22,6 +23,7 @@
 //! ```
 
 pub mod args;
+pub mod augmented;
 pub mod cluster;
 pub mod data;
 pub mod eval;

@@ -11,13 +11,28 @@ use ptx_io::image_file::{write_mask_png, write_png_gray8};
 use ptx_preproc::{resize, Interpolation, Loaded, PatchGrid, Source, Stitcher};
 use ptx_train::{DataConfig, Dataset, ImagePrediction, Truth};
 
-/// Writes every image of `data` resized to `whole` x `whole` (area interpolation; masks
-/// nearest) and cut into `side` x `side` patches at a stride of `side` (the last row and
-/// column moved in to end at the border, so they overlap when `side` does not divide `whole`), as
+/// The data section of the patches [`write_patch_dataset`] writes in `out` for `data`: PNG
+/// images and masks, each patch in its image's fold or test part (the folds file), nothing
+/// drawn again (the subset and the test part are those of `data`).
+pub fn patch_data(data: &DataConfig, out: &Path) -> DataConfig {
+    let mut patches = DataConfig {
+        images: out.join("images"),
+        truth: Truth::Masks(out.join("masks")),
+        subset: None,
+        holdout: None,
+        ..data.clone()
+    };
+    patches.folds = data.folds.clone().from_file(out.join("folds.csv"));
+    patches
+}
+
+/// Writes every image of `data` (its subset, folds and test part as `data` draws them under
+/// `seed`) resized to `whole` x `whole` (area interpolation; masks nearest) and cut into
+/// `side` x `side` patches at a stride of `side` (the last row and column moved in to end at
+/// the border, so they overlap when `side` does not divide `whole`), as
 /// `out/images/<ImageId>_<y>_<x>.png` and `out/masks/...`, and `out/folds.csv` putting every
-/// patch in its image's fold (so no image has patches on both sides of the split). Returns
-/// the data section for the patches. Existing files are reused when `out/done` says the same
-/// settings made them.
+/// patch in its image's fold or test part (so no image has patches on both sides of a
+/// split). Existing files are reused when `out/done` says the same settings made them.
 ///
 /// # Errors
 /// Images that fail to load, `side` larger than `whole`, files that cannot be written.
@@ -27,10 +42,13 @@ pub fn write_patch_dataset(
     whole: usize,
     side: usize,
     out: &Path,
-) -> Result<DataConfig> {
+) -> Result<()> {
     let (images, masks) = (out.join("images"), out.join("masks"));
     let stamp = out.join("done");
-    let wanted = format!("{:?} seed {seed} whole {whole} side {side}", data.images);
+    let wanted = format!(
+        "{:?} {:?} {:?} seed {seed} whole {whole} side {side}",
+        data.images, data.subset, data.holdout
+    );
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         let dataset = Dataset::open(data, seed)?;
         let all: Vec<usize> = (0..dataset.samples().len()).collect();
@@ -60,7 +78,7 @@ pub fn write_patch_dataset(
                 rows.push(FoldRow {
                     image_id: id,
                     label: m.iter().any(|&v| v != 0),
-                    fold: dataset.folds()[i],
+                    fold: dataset.splits()[i],
                 });
             }
         }
@@ -68,13 +86,7 @@ pub fn write_patch_dataset(
         ptx_io::write_atomic(&stamp, |f| f.write_all(wanted.as_bytes()))
             .with_context(|| format!("writing {}", stamp.display()))?;
     }
-    let mut patches = DataConfig {
-        images,
-        truth: Truth::Masks(masks),
-        ..data.clone()
-    };
-    patches.folds = data.folds.clone().from_file(out.join("folds.csv"));
-    Ok(patches)
+    Ok(())
 }
 
 /// The ImageId of the patch of `image_id` at `(y, x)`.

@@ -6,8 +6,10 @@
 
 use clap::Parser;
 use ptx_examples::args::CommonArgs;
+use ptx_examples::augmented::SplitMode;
 use ptx_examples::papers::{dasic, haghanifar, harmalkar, shannak, viel};
 use ptx_examples::table::Table;
+use ptx_io::folds::Split;
 
 #[derive(Parser)]
 struct Wrapper {
@@ -87,7 +89,7 @@ fn viel_all_sixteen_combinations() {
 #[test]
 fn shannak_autoencoders_and_six_transfer_scenarios() {
     let tmp = tempfile::tempdir().unwrap();
-    let table = shannak::run(&tiny(tmp.path(), &[]), None).unwrap();
+    let table = shannak::run(&tiny(tmp.path(), &[]), SplitMode::LeakFree, None).unwrap();
     let names: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(names, shannak::ROWS.map(|r| r.0));
     numbers_in(&table, 1..3, 0.0..=1.0);
@@ -97,6 +99,26 @@ fn shannak_autoencoders_and_six_transfer_scenarios() {
             std::fs::read_to_string(tmp.path().join("runs").join(ae).join("log.csv")).unwrap();
         assert_eq!(log.lines().count(), 2, "{ae}: one epoch logged");
     }
+    // Every positive with its two copies; by original, a copy is always on its image's side.
+    let rows =
+        ptx_io::folds::read_folds_csv(tmp.path().join("augmented-LeakFree/folds.csv")).unwrap();
+    let place: std::collections::HashMap<&str, Split> =
+        rows.iter().map(|r| (r.image_id.as_str(), r.fold)).collect();
+    let copies: Vec<&ptx_io::folds::FoldRow> = rows
+        .iter()
+        .filter(|r| r.image_id.ends_with("-flip") || r.image_id.ends_with("-rotate"))
+        .collect();
+    let positives = rows.iter().filter(|r| r.label).count();
+    assert_eq!(
+        copies.len() * 3,
+        positives * 2,
+        "two copies per positive original"
+    );
+    for c in copies {
+        let original = c.image_id.rsplit_once('-').unwrap().0;
+        assert_eq!(place[original], c.fold, "{}", c.image_id);
+    }
+    assert!(rows.iter().any(|r| r.fold == Split::Test));
 }
 
 #[test]
@@ -113,23 +135,38 @@ fn dasic_six_backbones_whole_and_patches() {
 #[test]
 fn harmalkar_three_pretraining_settings() {
     let tmp = tempfile::tempdir().unwrap();
-    let (table, pre) = harmalkar::run(&tiny(tmp.path(), &[]), harmalkar::Latent::Vae).unwrap();
-    assert_eq!(table.rows.len(), 3);
-    numbers_in(&table, 1..2, 0.0..=100.0);
-    numbers_in(&pre, 2..3, 0.0..=100.0);
-    let labels = std::fs::read_to_string(tmp.path().join("pseudo-labels.csv")).unwrap();
+    let (table, pre) = harmalkar::run(&tiny(tmp.path(), &[])).unwrap();
     assert_eq!(
-        labels.lines().count(),
-        13,
-        "a pseudo-label for each of the 12 images"
+        table.rows.len(),
+        4,
+        "no pre-training, labels, AE and beta-VAE pseudo-labels"
     );
+    numbers_in(&table, 1..2, 0.0..=100.0);
+    assert_eq!(pre.rows.len(), 3);
+    numbers_in(&pre, 2..3, 0.0..=100.0);
+    for latent in ["ae", "vae"] {
+        let labels =
+            std::fs::read_to_string(tmp.path().join(format!("pseudo-labels-{latent}.csv")))
+                .unwrap();
+        assert_eq!(
+            labels.lines().count(),
+            13,
+            "a pseudo-label for each of the 12 pre-training images"
+        );
+    }
+    // The pre-training images are ChestX-ray14's layout (the synthetic stand-in here).
+    let entries =
+        ptx_io::nih::read_entries(tmp.path().join("chestxray14-synthetic/Data_Entry_2017.csv"))
+            .unwrap();
+    assert_eq!(entries.len(), 12);
     written(tmp.path(), &["table1", "pretraining"]);
 }
 
 #[test]
 fn haghanifar_freezing_modes_folds_swa_and_threshold_search() {
     let tmp = tempfile::tempdir().unwrap();
-    let tables = haghanifar::run(&tiny(tmp.path(), &["--images", "18"])).unwrap();
+    let tables =
+        haghanifar::run(&tiny(tmp.path(), &["--images", "18"]), Default::default()).unwrap();
     let [modes, confusion, table2] = tables.as_slice() else {
         panic!("three tables");
     };
@@ -141,11 +178,12 @@ fn haghanifar_freezing_modes_folds_swa_and_threshold_search() {
         .flat_map(|r| r[1..].iter().map(|c| c.parse::<u64>().unwrap()))
         .sum();
     assert_eq!(
-        counts, 6,
-        "every image of validation fold 0 (18 / 3) counted once"
+        counts, 4,
+        "every image of the test part (20 % of 18) counted once"
     );
     assert_eq!(table2.rows.len(), 2);
-    numbers_in(table2, 2..3, 0.0..=1.0);
+    numbers_in(table2, 2..4, 0.0..=1.0);
+    assert!(tmp.path().join("runs/stage2-lr-find/lr-find.csv").is_file());
     assert!(tmp
         .path()
         .join("stage2-swa-top3/model.safetensors")
@@ -234,7 +272,7 @@ fn siim_layout_with_pretrained_weight_files() {
         &out,
         &["--data", &d, "--weights", &chexnet, "--weights", &seresnext],
     );
-    let tables = haghanifar::run(&args).unwrap();
+    let tables = haghanifar::run(&args, Default::default()).unwrap();
     let [modes, confusion, table2] = tables.as_slice() else {
         panic!("three tables");
     };
@@ -244,6 +282,6 @@ fn siim_layout_with_pretrained_weight_files() {
         .iter()
         .flat_map(|r| r[1..].iter().map(|c| c.parse::<u64>().unwrap()))
         .sum();
-    assert_eq!(counts, 4, "validation fold 0 of 5 holds 20 / 5 images");
-    numbers_in(table2, 2..3, 0.0..=1.0);
+    assert_eq!(counts, 4, "the test part holds 20 % of 20 images");
+    numbers_in(table2, 2..4, 0.0..=1.0);
 }

@@ -21,6 +21,10 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(dir) = &args.common.print_config {
+        let runs = ptx_examples::papers::viel::runs(&args.common)?;
+        return ptx_examples::papers::print_config(&runs, dir);
+    }
     let table = ptx_examples::papers::viel::run(&args.common, args.only.as_deref())?;
     println!("{}", table.to_markdown());
     Ok(())

@@ -1,4 +1,5 @@
-//! Stratified, seeded k-fold splits, written to and read from CSV.
+//! Stratified, seeded splits: k folds, a held-out test part, balanced subsets; written to and
+//! read from CSV (`ImageId,label,fold`, the fold a number or `test`).
 
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::fsutil::write_atomic;
 use crate::{Error, Result};
 
-/// One image's fold.
+/// One image's place in a split.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FoldRow {
     /// ImageId.
@@ -20,8 +21,47 @@ pub struct FoldRow {
     /// Whether the image is positive.
     #[serde(with = "label01")]
     pub label: bool,
-    /// Fold number, `0..k`.
-    pub fold: usize,
+    /// Its fold, or the held-out test part.
+    pub fold: Split,
+}
+
+/// Where an image goes: one of the folds that train and validate, or the test part held out
+/// of every fold (written `test` in a folds CSV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Split {
+    /// Fold `0..k`.
+    Fold(usize),
+    /// Held out: never trained or validated on, predicted once at the end.
+    Test,
+}
+
+impl std::fmt::Display for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Split::Fold(k) => write!(f, "{k}"),
+            Split::Test => f.write_str("test"),
+        }
+    }
+}
+
+impl TryFrom<String> for Split {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "test" => Ok(Split::Test),
+            n => n
+                .parse()
+                .map(Split::Fold)
+                .map_err(|_| format!("fold {n:?} (expected a number or `test`)")),
+        }
+    }
+}
+
+impl From<Split> for String {
+    fn from(s: Split) -> String {
+        s.to_string()
+    }
 }
 
 mod label01 {
@@ -70,6 +110,68 @@ pub fn stratified_k_fold(labels: &[bool], k: usize, seed: u64) -> Result<Vec<usi
         folds[i] = n % k;
     }
     Ok(folds)
+}
+
+/// Every positive of `labels` and `negatives_per_positive` times as many negatives drawn
+/// under `seed` (all negatives when there are fewer): the indices kept, in increasing order.
+/// Viel & Orhan's and Dašić et al.'s balanced sets (2,669 + 2,669 SIIM images).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a ratio that is not a finite number > 0.
+pub fn balanced_subset(
+    labels: &[bool],
+    negatives_per_positive: f64,
+    seed: u64,
+) -> Result<Vec<usize>> {
+    if !(negatives_per_positive.is_finite() && negatives_per_positive > 0.0) {
+        return Err(Error::InvalidArgument {
+            name: "negatives_per_positive",
+            message: format!("{negatives_per_positive} (expected a number > 0)"),
+        });
+    }
+    let positives = labels.iter().filter(|&&l| l).count();
+    let mut negatives: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i]).collect();
+    let wanted =
+        ((positives as f64 * negatives_per_positive).round() as usize).min(negatives.len());
+    negatives.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    negatives.truncate(wanted);
+    let mut kept: Vec<usize> = (0..labels.len()).filter(|&i| labels[i]).collect();
+    kept.extend(negatives);
+    kept.sort_unstable();
+    Ok(kept)
+}
+
+/// Marks `count` of `labels` as held out, stratified (the positives' share of the held-out
+/// part is the whole's, to within one image) and drawn under `seed`: `true` = held out.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] when `count` leaves nothing to train on.
+pub fn stratified_holdout(labels: &[bool], count: usize, seed: u64) -> Result<Vec<bool>> {
+    if count >= labels.len() {
+        return Err(Error::InvalidArgument {
+            name: "count",
+            message: format!("{count} held out of {} samples leaves none", labels.len()),
+        });
+    }
+    let positives: Vec<usize> = (0..labels.len()).filter(|&i| labels[i]).collect();
+    let negatives: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i]).collect();
+    let held_positives = ((count as f64 * positives.len() as f64 / labels.len() as f64).round()
+        as usize)
+        .min(positives.len())
+        .min(count);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut held = vec![false; labels.len()];
+    for (class, take) in [
+        (positives, held_positives),
+        (negatives, count - held_positives),
+    ] {
+        let mut class = class;
+        class.shuffle(&mut rng);
+        for &i in class.iter().take(take) {
+            held[i] = true;
+        }
+    }
+    Ok(held)
 }
 
 /// Writes `ImageId,label,fold` rows atomically.
@@ -131,6 +233,25 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn holdout_is_stratified_and_subsets_balanced(labels in proptest::collection::vec(any::<bool>(), 2..300), frac in 0.0f64..0.9, seed in any::<u64>()) {
+            let count = ((labels.len() as f64 * frac) as usize).min(labels.len() - 1);
+            let held = stratified_holdout(&labels, count, seed).unwrap();
+            prop_assert_eq!(&held, &stratified_holdout(&labels, count, seed).unwrap());
+            prop_assert_eq!(held.iter().filter(|&&h| h).count(), count);
+            let positives = labels.iter().filter(|&&l| l).count();
+            let held_positives = (0..labels.len()).filter(|&i| held[i] && labels[i]).count();
+            let expected = count as f64 * positives as f64 / labels.len() as f64;
+            prop_assert!((held_positives as f64 - expected).abs() <= 1.0, "{} vs {}", held_positives, expected);
+            let kept = balanced_subset(&labels, 1.0, seed).unwrap();
+            let kept_negatives = kept.iter().filter(|&&i| !labels[i]).count();
+            prop_assert_eq!(kept.len() - kept_negatives, positives);
+            prop_assert_eq!(kept_negatives, positives.min(labels.len() - positives));
+            prop_assert!(kept.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
     #[test]
     fn rejects_bad_k() {
         assert!(stratified_k_fold(&[true, false], 1, 0).is_err());
@@ -145,16 +266,27 @@ mod tests {
             FoldRow {
                 image_id: "a".into(),
                 label: true,
-                fold: 1,
+                fold: Split::Fold(1),
             },
             FoldRow {
                 image_id: "b".into(),
                 label: false,
-                fold: 0,
+                fold: Split::Fold(0),
+            },
+            FoldRow {
+                image_id: "c".into(),
+                label: true,
+                fold: Split::Test,
             },
         ];
         write_folds_csv(&p, &rows).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "ImageId,label,fold\na,1,1\nb,0,0\nc,1,test\n"
+        );
         assert_eq!(read_folds_csv(&p).unwrap(), rows);
+        std::fs::write(&p, "ImageId,label,fold\na,1,tst\n").unwrap();
+        assert!(read_folds_csv(&p).is_err());
         std::fs::write(&p, "ImageId,label,fold\na,2,0\n").unwrap();
         assert!(matches!(
             read_folds_csv(&p),

@@ -36,6 +36,7 @@ pub mod folds;
 mod fsutil;
 pub mod image_file;
 pub mod index;
+pub mod nih;
 pub mod rle;
 pub mod synth;
 

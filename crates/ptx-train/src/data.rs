@@ -9,6 +9,7 @@ use std::sync::Arc;
 use ndarray::Array2;
 use ptx_io::annotations::Annotations;
 use ptx_io::dicom::DicomMeta;
+use ptx_io::folds::{balanced_subset, stratified_holdout, stratified_k_fold, Split};
 use ptx_io::image_file::{read_mask_png, read_radiograph};
 use ptx_io::index::{DatasetIndex, Sample};
 use ptx_io::rle::RleForm;
@@ -63,11 +64,16 @@ pub struct Skipped {
     pub error: ptx_preproc::Error,
 }
 
-/// Samples with their fold numbers.
+/// Offsets of the seeds of the subset and the test part from the experiment's seed (the
+/// folds use the seed itself), so that each draw has its own stream.
+const SUBSET_STREAM: u64 = 0x5b5e_7000_0001;
+const HOLDOUT_STREAM: u64 = 0x5b5e_7000_0002;
+
+/// Samples with their place in the split (a fold, or the held-out test part).
 #[derive(Debug, Clone)]
 pub struct Dataset {
     samples: Vec<Sample>,
-    folds: Vec<usize>,
+    splits: Vec<Split>,
     classes: Option<Vec<i64>>,
     annotations: Option<Arc<Annotations>>,
     form: RleForm,
@@ -75,8 +81,9 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Indexes the data of `config` and splits it into its stratified folds under `seed` (or
-    /// reads them from the folds file).
+    /// Indexes the data of `config`, keeps its subset, holds out its test part and deals the
+    /// rest into stratified folds, each draw under `seed` (or reads the folds and the test
+    /// part from the folds file).
     ///
     /// # Errors
     /// [`Error::MissingInput`] for a missing folder or file, [`Error::NoImages`] when no
@@ -84,7 +91,7 @@ impl Dataset {
     /// for a bad folds or labels file; [`Error::PtxIo`] for an unreadable CSV.
     pub fn open(config: &DataConfig, seed: u64) -> Result<Self> {
         must_exist(&config.images, "image folder", Path::is_dir)?;
-        let (index, annotations, form) = match &config.truth {
+        let (mut index, annotations, form) = match &config.truth {
             Truth::Annotations { csv, rle } => {
                 must_exist(csv, "annotation file", Path::is_file)?;
                 let annotations = Annotations::read(csv)?;
@@ -96,6 +103,16 @@ impl Dataset {
                 let index = DatasetIndex::from_png_folders(&config.images, dir)?;
                 (index, None, RleForm::default())
             }
+            Truth::None => {
+                let labels = config.labels.as_deref().ok_or_else(|| {
+                    Error::config("data.labels", "images without masks need class labels")
+                })?;
+                (
+                    images_only(&config.images, labels)?,
+                    None,
+                    RleForm::default(),
+                )
+            }
         };
         if index.samples.is_empty() {
             return Err(Error::NoImages {
@@ -104,20 +121,35 @@ impl Dataset {
                 annotations_without_files: index.annotations_without_images.len(),
             });
         }
-        let folds = match config.folds.file() {
-            Some(csv) => read_folds(csv, &index.samples, config.folds.count())?,
-            None => ptx_io::folds::stratified_k_fold(&index.labels(), config.folds.count(), seed)?,
-        };
-        let classes = config
+        let mut classes = config
             .labels
             .as_ref()
             .map(|csv| read_classes(csv, &index.samples))
             .transpose()?;
+        if let (Truth::None, Some(classes)) = (&config.truth, &classes) {
+            for (s, &c) in index.samples.iter_mut().zip(classes) {
+                s.positive = c != 0;
+            }
+        }
+        if let Some(subset) = config.subset {
+            let kept = balanced_subset(
+                &index.labels(),
+                subset.negatives_per_positive,
+                seed.wrapping_add(SUBSET_STREAM),
+            )?;
+            index.samples = kept.iter().map(|&i| index.samples[i].clone()).collect();
+            classes = classes.map(|c| kept.iter().map(|&i| c[i]).collect());
+        }
+        let k = config.folds.count();
+        let splits = match config.folds.file() {
+            Some(csv) => read_folds(csv, &index.samples, k)?,
+            None => deal(&index.labels(), config, seed)?,
+        };
         Ok(Self {
             classes,
             unmatched_images: index.images_without_annotations.len(),
             samples: index.samples,
-            folds,
+            splits,
             annotations,
             form,
         })
@@ -139,7 +171,7 @@ impl Dataset {
             })
             .collect();
         Self {
-            folds: vec![0; samples.len()],
+            splits: vec![Split::Fold(0); samples.len()],
             samples,
             classes: None,
             annotations: None,
@@ -153,9 +185,9 @@ impl Dataset {
         &self.samples
     }
 
-    /// The fold of each sample.
-    pub fn folds(&self) -> &[usize] {
-        &self.folds
+    /// Each sample's place: its fold, or the held-out test part.
+    pub fn splits(&self) -> &[Split] {
+        &self.splits
     }
 
     /// Image files found without annotations (not used).
@@ -163,11 +195,23 @@ impl Dataset {
         self.unmatched_images
     }
 
-    /// Indices of the samples of `fold` (`in_fold`) or of every other fold, keeping only
-    /// positives when `positives_only`.
+    /// Indices of the samples of `fold` (`in_fold`) or of every other fold (never the test
+    /// part), keeping only positives when `positives_only`.
     pub fn split(&self, fold: usize, in_fold: bool, positives_only: bool) -> Vec<usize> {
+        self.indices(positives_only, |s| match s {
+            Split::Fold(f) => (f == fold) == in_fold,
+            Split::Test => false,
+        })
+    }
+
+    /// Indices of the held-out test part, keeping only positives when `positives_only`.
+    pub fn test(&self, positives_only: bool) -> Vec<usize> {
+        self.indices(positives_only, |s| s == Split::Test)
+    }
+
+    fn indices(&self, positives_only: bool, wanted: impl Fn(Split) -> bool) -> Vec<usize> {
         (0..self.samples.len())
-            .filter(|&i| (self.folds[i] == fold) == in_fold)
+            .filter(|&i| wanted(self.splits[i]))
             .filter(|&i| !positives_only || self.samples[i].positive)
             .collect()
     }
@@ -338,17 +382,73 @@ fn read_classes(csv: &Path, samples: &[Sample]) -> Result<Vec<i64>> {
         .collect()
 }
 
-/// The fold of every sample from a folds CSV.
-fn read_folds(csv: &Path, samples: &[Sample], k: usize) -> Result<Vec<usize>> {
-    let by_id: HashMap<String, usize> = ptx_io::folds::read_folds_csv(csv)?
+/// The test part held out (stratified) and the rest dealt into stratified folds.
+fn deal(labels: &[bool], config: &DataConfig, seed: u64) -> Result<Vec<Split>> {
+    let test = match config.holdout {
+        Some(h) => stratified_holdout(
+            labels,
+            h.count_of(labels.len())?,
+            seed.wrapping_add(HOLDOUT_STREAM),
+        )?,
+        None => vec![false; labels.len()],
+    };
+    let rest: Vec<usize> = (0..labels.len()).filter(|&i| !test[i]).collect();
+    let rest_labels: Vec<bool> = rest.iter().map(|&i| labels[i]).collect();
+    let folds = stratified_k_fold(&rest_labels, config.folds.count(), seed)?;
+    let mut splits = vec![Split::Test; labels.len()];
+    for (&i, f) in rest.iter().zip(folds) {
+        splits[i] = Split::Fold(f);
+    }
+    Ok(splits)
+}
+
+/// The image files under `root` (PNG or DICOM, by file stem) that the labels file lists, for
+/// images without masks (a label file may list a subset of a large folder).
+fn images_only(root: &Path, labels: &Path) -> Result<DatasetIndex> {
+    must_exist(labels, "labels file", Path::is_file)?;
+    let text = std::fs::read_to_string(labels).map_err(|e| Error::io(labels, e))?;
+    let listed: std::collections::HashSet<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(',').map(|(id, _)| id.trim()))
+        .collect();
+    let mut samples: Vec<Sample> =
+        ptx_io::index::files_with_extension(root, &["png", "dcm", "dicom"])?
+            .into_iter()
+            .filter(|image| {
+                image
+                    .file_stem()
+                    .is_some_and(|s| listed.contains(s.to_string_lossy().as_ref()))
+            })
+            .map(|image| Sample {
+                image_id: image
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                image,
+                mask: None,
+                positive: false,
+            })
+            .collect();
+    samples.sort_by(|a, b| a.image_id.cmp(&b.image_id));
+    Ok(DatasetIndex {
+        samples,
+        ..DatasetIndex::default()
+    })
+}
+
+/// Each sample's place from a folds CSV.
+fn read_folds(csv: &Path, samples: &[Sample], k: usize) -> Result<Vec<Split>> {
+    let by_id: HashMap<String, Split> = ptx_io::folds::read_folds_csv(csv)?
         .into_iter()
         .map(|r| (r.image_id, r.fold))
         .collect();
     samples
         .iter()
         .map(|s| match by_id.get(&s.image_id) {
-            Some(&f) if f < k => Ok(f),
-            Some(&f) => Err(Error::FoldOutOfRange {
+            Some(&Split::Fold(f)) if f < k => Ok(Split::Fold(f)),
+            Some(&Split::Test) => Ok(Split::Test),
+            Some(&Split::Fold(f)) => Err(Error::FoldOutOfRange {
                 file: csv.to_path_buf(),
                 image_id: s.image_id.clone(),
                 fold: f,

@@ -97,7 +97,8 @@ mod system;
 
 pub use config::{
     Augmentation, ClassificationTerm, DataConfig, DeviceChoice, EarlyStop, Experiment, Folds,
-    InitFrom, InputConfig, LossConfig, Monitor, Sampling, TrainOptions, Truth, UnknownDevice,
+    Holdout, InitFrom, InputConfig, LossConfig, Monitor, Sampling, Select, Subset, TrainOptions,
+    Truth, UnknownDevice,
 };
 pub use cv::{CrossValidation, CvReport};
 pub use data::{Dataset, SampleMeta, SampleSource, Skipped};

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use ptx_io::folds::Split;
 use ptx_io::synth::{write_dataset, SynthOptions};
 use ptx_models::{Part, WeightSource};
 use ptx_train::{Error, Experiment, Folds, InitFrom, LossConfig, Resume, Sampling, Trainer};
@@ -222,17 +223,20 @@ fn oversampling_and_folds_from_a_file() {
     let fit = trainer.fit().unwrap();
     assert_eq!(fit.history[0].train_images, train.len() + 2 * positives);
 
-    // Every image in fold 1 except the first, which goes to fold 0.
+    // Every image in fold 1 except the first, which goes to fold 0, and the last, which is
+    // held out for the test.
     let mut rows: Vec<ptx_io::folds::FoldRow> = d
         .samples()
         .iter()
         .map(|s| ptx_io::folds::FoldRow {
             image_id: s.image_id.clone(),
             label: s.positive,
-            fold: 1,
+            fold: Split::Fold(1),
         })
         .collect();
-    rows[0].fold = 0;
+    rows[0].fold = Split::Fold(0);
+    let last = rows.len() - 1;
+    rows[last].fold = Split::Test;
     ptx_io::folds::write_folds_csv(tmp.path().join("folds.csv"), &rows).unwrap();
     exp.data.sampling = Sampling::All;
     exp.data.folds = Folds::new(4, 0)
@@ -240,4 +244,6 @@ fn oversampling_and_folds_from_a_file() {
         .from_file(tmp.path().join("folds.csv"));
     let t = Trainer::new(exp, tmp.path().join("folds"), Resume::Never).unwrap();
     assert_eq!(t.dataset().split(0, true, false), vec![0]);
+    assert_eq!(t.dataset().test(false), vec![last]);
+    assert!(!t.dataset().split(0, false, false).contains(&last));
 }

@@ -406,7 +406,7 @@ fn cross_validation_saves_out_of_fold_maps_and_an_ensemble() {
             .iter()
             .position(|s| s.image_id == cells[0])
             .unwrap();
-        assert_eq!(ds.folds()[i].to_string(), cells[1]);
+        assert_eq!(ds.splits()[i].to_string(), cells[1]);
     }
     // The 16-bit maps hold the probabilities to 1/65535: their maximum is the image score
     // (the highest pixel probability, the model having no classifier head).

@@ -1,31 +1,40 @@
 //! Harmalkar et al., "Detection and Segmentation of Pneumothorax from Chest X-ray Images": a
-//! ResNet34 U-Net whose encoder is first pre-trained as a classifier, on image labels and on
-//! pseudo-labels from clustering auto-encoder / beta-VAE codes (PCA, then DBSCAN into 14
-//! clusters), then trained for segmentation (Table 1: Dice).
+//! ResNet34 U-Net whose encoder is first pre-trained as a classifier on a hospital-scale chest
+//! X-ray set (ChestX-ray14): on its pneumothorax labels, and on pseudo-labels from clustering
+//! auto-encoder and beta-VAE codes of its images (PCA, then DBSCAN into 14 clusters); then
+//! trained for segmentation on SIIM (Table 1: Dice).
 //!
-//! Training as the paper: segmentation with focal + Dice, Adam 1e-4, batch 8, 512 px, flips
-//! and affine transforms; classifier pre-training with a class-balanced weighted sampler,
-//! SGD 1e-3 with momentum 0.9, learning rate x0.1 after 5 epochs without a lower validation
-//! loss. The paper pre-trains on ChestX-ray14 (not available here): the classifier runs use
-//! the same images as segmentation (`--data`), their labels or the pseudo-labels.
+//! The protocol as the paper's: SIIM's test part is 1,159 images held out of every fold ("a
+//! training subset was used as the test set (N=1159)"); the segmentation epoch is chosen on a
+//! validation fold of the rest and Dice reported on the test part. Pre-training on
+//! ChestX-ray14 (`--pretrain-data`, its `images/` and `Data_Entry_2017.csv`; without it a
+//! synthetic stand-in in that layout): 10,000 images to train and 1,000 to evaluate, the
+//! classifier of the labels sampling pneumothorax images up (a weighted sampler), the
+//! pseudo-label classifier sampling every image alike; the auto-encoders train on the
+//! pre-training images only. Training as the paper: segmentation with the cited kernel's
+//! `10 * focal - log(dice)`, Adam 1e-4, batch 8, 512 px, flips and affine transforms;
+//! classifiers with cross-entropy, SGD 1e-3 with momentum 0.9, learning rate x0.1 after 5
+//! epochs without a lower validation loss, trained until the validation loss stops falling.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
+use ptx_io::folds::stratified_holdout;
+use ptx_io::nih::{read_entries, write_synthetic};
 use ptx_io::synth::SynthOptions;
-use ptx_losses::Combined;
-use ptx_models::{ClassifierOptions, EncoderName, ModelConfig, Part, UnetConfig, WeightSource};
+use ptx_losses::{Combined, Focal, Loss, Overlap};
+use ptx_models::{ClassifierOptions, EncoderName, ModelConfig, Part, UnetConfig};
 use ptx_preproc::{ChannelStack, Preset};
 use ptx_train::{
-    Augmentation, Dataset, Experiment, FitReport, InitFrom, LossConfig, Monitor, OptimizerConfig,
-    Sampling, ScheduleConfig, ScheduleKind,
+    Augmentation, DataConfig, Dataset, EarlyStop, Experiment, FitReport, Folds, Holdout, InitFrom,
+    LossConfig, Monitor, OptimizerConfig, Sampling, ScheduleConfig, ScheduleKind, Truth,
 };
 
 use crate::args::{CommonArgs, Scale, Settings};
 use crate::cluster::{dbscan_into, pca};
-use crate::eval::evaluate;
+use crate::eval::{evaluate, Part as Scored};
 use crate::latent::{encode_all, train as train_latent, LatentOptions};
-use crate::papers::{base_experiment, discard, fit};
+use crate::papers::{base_experiment, discard, Run};
 use crate::table::{num, write_results, Table};
 
 /// The paper's scale: 512 px, batch 8 (epochs are not given; 30 here).
@@ -46,6 +55,12 @@ pub const SMALL: Scale = Scale {
 
 /// Pseudo-label clusters (the paper's 14, the number of ChestX-ray14's classes).
 pub const CLUSTERS: usize = 14;
+
+/// SIIM images held out for the test ("N=1159" of 12,047).
+pub const TEST_IMAGES: usize = 1159;
+
+/// ChestX-ray14 images of the pre-training: 10,000 to train, 1,000 to evaluate.
+pub const PRETRAIN_IMAGES: (usize, usize) = (10_000, 1_000);
 
 /// Table 1's rows with the paper's Dice (in %).
 pub const ROWS: [(&str, f64); 3] = [
@@ -75,14 +90,24 @@ pub enum Latent {
     Vae,
 }
 
-fn unet(classes: i64, settings_classifier: bool) -> ModelConfig {
-    let mut u = UnetConfig::with_encoder(EncoderName::Resnet34);
-    if settings_classifier {
-        u.classifier = Some(ClassifierOptions {
-            classes,
-            ..ClassifierOptions::default()
-        });
+impl Latent {
+    /// Both, as the paper trains both.
+    pub const BOTH: [Latent; 2] = [Latent::Ae, Latent::Vae];
+
+    fn name(self) -> &'static str {
+        match self {
+            Latent::Ae => "ae",
+            Latent::Vae => "vae",
+        }
     }
+}
+
+fn unet(classes: Option<i64>) -> ModelConfig {
+    let mut u = UnetConfig::with_encoder(EncoderName::Resnet34);
+    u.classifier = classes.map(|classes| ClassifierOptions {
+        classes,
+        ..ClassifierOptions::default()
+    });
     ModelConfig::Unet(u)
 }
 
@@ -91,22 +116,43 @@ fn common(exp: &mut Experiment) {
     exp.input.augmentation = Augmentation::Preset(Preset::Harmalkar);
 }
 
-/// A classifier pre-training run: SGD 1e-3 momentum 0.9, plateau x0.1 after 5, weighted
-/// sampler, the classification objective.
+/// The segmentation loss: the cited kernel's (Agrahari's UNet with ResNet34 encoder)
+/// `MixedLoss(alpha=10, gamma=2)`: `10 * focal - log(dice)`, the focal loss without class
+/// weights, the Dice over the batch with smoothing 1.
+pub fn loss() -> Combined {
+    Combined::single(Loss::Focal(Focal::default()))
+        .terms
+        .into_iter()
+        .map(|t| (10.0, t.loss))
+        .chain(std::iter::once((
+            1.0,
+            Loss::Dice(Overlap {
+                smooth: 1.0,
+                log_loss: true,
+                ..Overlap::default()
+            }),
+        )))
+        .fold(Combined::default(), |c, (w, l)| c.with(w, l))
+}
+
+/// A classifier pre-training run on ChestX-ray14: cross-entropy over `classes`, SGD 1e-3
+/// momentum 0.9, plateau x0.1 after 5 epochs, early stopping on the validation loss,
+/// `sampling` (the weighted sampler for the labels, every image alike for pseudo-labels).
 fn classifier_experiment(
     name: &str,
-    data: &ptx_train::DataConfig,
+    data: &DataConfig,
     classes: i64,
+    sampling: Sampling,
     s: &Settings,
     args: &CommonArgs,
     init: Vec<InitFrom>,
 ) -> Experiment {
-    let mut e = base_experiment(name, data, unet(classes, true), s, args);
+    let mut e = base_experiment(name, data, unet(Some(classes)), s, args);
     common(&mut e);
     e.loss = LossConfig::Classification {
         loss: Default::default(),
     };
-    e.data.sampling = Sampling::ClassBalanced;
+    e.data.sampling = sampling;
     e.optimizer = OptimizerConfig::Sgd {
         lr: 1e-3,
         momentum: 0.9,
@@ -124,8 +170,221 @@ fn classifier_experiment(
         ..ScheduleConfig::default()
     };
     e.train.monitor = Monitor::ValLoss;
+    // "The network was trained until convergence": until 10 epochs bring no lower loss.
+    e.train.early_stopping = Some(EarlyStop {
+        patience: 10,
+        min_delta: 0.0,
+    });
     e.init = init;
     e
+}
+
+/// The pre-training images: ChestX-ray14's layout (`images/` and its label file), the label
+/// file of the chosen images (`ImageId,class`, 1 for pneumothorax) and their data section
+/// (11 folds: a tenth, 1,000 of 11,000, evaluates).
+#[derive(Debug, Clone)]
+pub struct Pretraining {
+    /// The ChestX-ray14 folder's label file.
+    pub entries: PathBuf,
+    /// The chosen images with their label (written by [`write_pretraining_labels`]).
+    pub data: DataConfig,
+    /// How many images are chosen.
+    pub count: usize,
+}
+
+/// Where the pre-training data is: `--pretrain-data`, or a synthetic stand-in written under
+/// `out` (as many images as the SIIM set, half with a pneumothorax).
+fn pretraining(args: &CommonArgs, s: &Settings) -> Result<Pretraining> {
+    let (root, entries) = match &args.pretrain_data {
+        Some(dir) => {
+            let entries = ["Data_Entry_2017.csv", "Data_Entry_2017_v2020.csv"]
+                .iter()
+                .map(|f| dir.join(f))
+                .find(|p| p.is_file())
+                .with_context(|| format!("{}: no Data_Entry_2017.csv", dir.display()))?;
+            if !dir.join("images").is_dir() {
+                bail!("{}: no images/ folder", dir.display());
+            }
+            (dir.clone(), entries)
+        }
+        None => {
+            let dir = s.out.join("chestxray14-synthetic");
+            (dir.clone(), dir.join("Data_Entry_2017.csv"))
+        }
+    };
+    let count = if args.pretrain_data.is_some() {
+        PRETRAIN_IMAGES.0 + PRETRAIN_IMAGES.1
+    } else {
+        s.images
+    };
+    let mut data = DataConfig::new(root.join("images"), Truth::None);
+    data.labels = Some(s.out.join("pretrain-labels.csv"));
+    data.folds = Folds::new(11, 0)?;
+    Ok(Pretraining {
+        entries,
+        data,
+        count,
+    })
+}
+
+/// Writes the stand-in (when there is no `--pretrain-data`) and the chosen images' labels.
+fn write_pretraining_labels(p: &Pretraining, args: &CommonArgs, s: &Settings) -> Result<()> {
+    if args.pretrain_data.is_none() && !p.entries.is_file() {
+        let dir = p.entries.parent().unwrap_or(&s.out);
+        let summary = write_synthetic(
+            dir,
+            &SynthOptions {
+                count: p.count,
+                size: (s.size * 2).max(128),
+                seed: args.seed.wrapping_add(1),
+                positive_share: 0.25,
+                ..SynthOptions::default()
+            },
+        )?;
+        eprintln!(
+            "wrote a synthetic ChestX-ray14 stand-in: {} images ({} pneumothorax) in {}",
+            summary.count,
+            summary.pneumothorax,
+            dir.display()
+        );
+    }
+    let mut entries = read_entries(&p.entries)?;
+    // The paper's 11,000 of 112,120, drawn under the seed (stratified by the pneumothorax
+    // label, so their share is the whole set's).
+    if p.count < entries.len() {
+        let positive: Vec<bool> = entries.iter().map(|e| e.has("Pneumothorax")).collect();
+        let chosen = stratified_holdout(&positive, p.count, args.seed)?;
+        let mut keep = chosen.into_iter();
+        entries.retain(|_| keep.next().unwrap_or(false));
+    }
+    let labels = p.data.labels.as_ref().context("pre-training labels")?;
+    ptx_io::write_atomic(labels, |f| {
+        writeln!(f, "ImageId,class")?;
+        for e in &entries {
+            writeln!(f, "{},{}", e.image_id(), u8::from(e.has("Pneumothorax")))?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// The protocol's data and runs.
+#[derive(Debug, Clone)]
+pub struct Protocol {
+    /// The pre-training images.
+    pub pretraining: Pretraining,
+    /// The classifier of the labels.
+    pub labels: Run,
+    /// The classifier of each latent's pseudo-labels, with the labels file it reads.
+    pub pseudo: Vec<(Latent, Run)>,
+    /// Table 1's segmentation runs with their row names.
+    pub segmentation: Vec<(String, Run)>,
+}
+
+/// Every run of the protocol.
+///
+/// # Errors
+/// Data, weights.
+pub fn experiments(args: &CommonArgs) -> Result<Protocol> {
+    let s = args.settings("harmalkar_pretraining", FULL, SMALL);
+    let synth = SynthOptions {
+        count: s.images,
+        size: (s.size * 2).max(128),
+        seed: args.seed,
+        ..SynthOptions::default()
+    };
+    let mut data = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
+    data.holdout = Some(if s.synthetic {
+        Holdout::Fraction(TEST_IMAGES as f64 / 12_047.0)
+    } else {
+        Holdout::Count(TEST_IMAGES)
+    });
+    let imagenet = args.pretrained(EncoderName::Resnet34)?;
+    let runs = s.out.join("runs");
+    let pretraining = pretraining(args, &s)?;
+    let labels = Run::new(
+        &runs,
+        classifier_experiment(
+            "classifier-labels",
+            &pretraining.data,
+            2,
+            Sampling::ClassBalanced,
+            &s,
+            args,
+            imagenet.clone(),
+        ),
+    );
+    let pseudo: Vec<(Latent, Run)> = Latent::BOTH
+        .iter()
+        .map(|&latent| {
+            let mut d = pretraining.data.clone();
+            d.labels = Some(pseudo_labels_file(&s.out, latent));
+            let e = classifier_experiment(
+                &format!("classifier-pseudo-labels-{}", latent.name()),
+                &d,
+                CLUSTERS as i64,
+                Sampling::All,
+                &s,
+                args,
+                imagenet.clone(),
+            );
+            (latent, Run::new(&runs, e))
+        })
+        .collect();
+    let encoder_of = |run: &Run| {
+        vec![InitFrom {
+            parts: vec![Part::Encoder],
+            ..InitFrom::new(&run.dir)
+        }]
+    };
+    let mut rows = vec![
+        (ROWS[0].0.to_string(), imagenet.clone()),
+        (ROWS[1].0.to_string(), encoder_of(&labels)),
+    ];
+    for (latent, run) in &pseudo {
+        rows.push((
+            format!("{} ({})", ROWS[2].0, latent_title(*latent)),
+            encoder_of(run),
+        ));
+    }
+    let segmentation = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, init))| {
+            let mut e = base_experiment(&format!("segmentation-{i}"), &data, unet(None), &s, args);
+            common(&mut e);
+            e.loss = LossConfig::Segmentation {
+                loss: loss(),
+                classification: None,
+            };
+            e.optimizer = OptimizerConfig::Adam {
+                lr: 1e-4,
+                betas: [0.9, 0.999],
+                eps: 1e-8,
+                weight_decay: 0.0,
+            };
+            e.train.monitor = Monitor::ValDice;
+            e.init = init;
+            (name, Run::new(&runs, e))
+        })
+        .collect();
+    Ok(Protocol {
+        pretraining,
+        labels,
+        pseudo,
+        segmentation,
+    })
+}
+
+fn latent_title(latent: Latent) -> &'static str {
+    match latent {
+        Latent::Ae => "AE",
+        Latent::Vae => "β-VAE",
+    }
+}
+
+fn pseudo_labels_file(out: &Path, latent: Latent) -> PathBuf {
+    out.join(format!("pseudo-labels-{}.csv", latent.name()))
 }
 
 /// The validation accuracy at the best epoch of a fit.
@@ -134,91 +393,21 @@ fn best_accuracy(fit: &FitReport) -> Option<f64> {
     fit.history.get(epoch - 1).and_then(|r| r.val_accuracy)
 }
 
-/// Runs the three pre-training settings and their segmentation models (`latent` picks the
-/// codes the pseudo-labels come from) and returns Table 1 and the pre-training accuracies.
+/// Runs the pre-training (labels, and pseudo-labels of both latents) and the segmentation
+/// models, and returns Table 1 and the pre-training accuracies.
 ///
 /// # Errors
 /// Data, weights, training.
-pub fn run(args: &CommonArgs, latent: Latent) -> Result<(Table, Table)> {
+pub fn run(args: &CommonArgs) -> Result<(Table, Table)> {
     let s = args.settings("harmalkar_pretraining", FULL, SMALL);
-    let synth = SynthOptions {
-        count: s.images,
-        size: (s.size * 2).max(128),
-        seed: args.seed,
-        ..SynthOptions::default()
-    };
-    let data = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
-    let imagenet = args.pretrained(EncoderName::Resnet34)?;
+    let p = experiments(args)?;
     if let Some(note) = args.init_note(&[EncoderName::Resnet34]) {
         eprintln!("{note}");
     }
-    let runs = s.out.join("runs");
-
-    // Pre-training on the image labels (2 classes; one logit with BCE).
-    let labels_fit = fit(
-        classifier_experiment("classifier-labels", &data, 1, &s, args, imagenet.clone()),
-        &runs.join("classifier-labels"),
-        args,
-    )?;
-
-    // Pseudo-labels: codes of an AE / beta-VAE, PCA, DBSCAN into 14 clusters.
-    let pseudo_csv = pseudo_labels(&data, &s, args, latent, &s.out)?;
-    let mut pseudo_data = data.clone();
-    pseudo_data.labels = Some(pseudo_csv.0.clone());
-    let pseudo_fit = fit(
-        classifier_experiment(
-            "classifier-pseudo-labels",
-            &pseudo_data,
-            pseudo_csv.1 as i64,
-            &s,
-            args,
-            imagenet.clone(),
-        ),
-        &runs.join("classifier-pseudo-labels"),
-        args,
-    )?;
-
-    let encoder_of = |fit: &FitReport| -> Result<Vec<InitFrom>> {
-        Ok(vec![InitFrom {
-            from: fit.final_dir.clone(),
-            parts: vec![Part::Encoder],
-            source: WeightSource::Model,
-            strict: true,
-        }])
-    };
-    let inits = [
-        imagenet.clone(),
-        encoder_of(&labels_fit)?,
-        encoder_of(&pseudo_fit)?,
-    ];
-    let mut table = Table::new(
-        "Table 1: Segmentation performance of models with different pre-training (this run)",
-        &["Model", "Dice score"],
-    );
-    for (i, ((name, _), init)) in ROWS.iter().zip(inits).enumerate() {
-        let mut e = base_experiment(name, &data, unet(1, false), &s, args);
-        common(&mut e);
-        e.loss = LossConfig::segmentation(Combined::focal_dice(), 0.0)?;
-        e.train.monitor = Monitor::ValDice;
-        e.init = init;
-        let dir = runs.join(format!("segmentation-{i}"));
-        let fitted = fit(e.clone(), &dir, args)?;
-        let scores = evaluate(std::slice::from_ref(&fitted.final_dir), &e, args.threads)?;
-        discard(args, &[dir])?;
-        table.row(vec![
-            name.to_string(),
-            num(Some(scores.metrics.dice * 100.0), 1),
-        ]);
-    }
-    discard(
-        args,
-        &[
-            runs.join("classifier-labels"),
-            runs.join("classifier-pseudo-labels"),
-        ],
-    )?;
+    write_pretraining_labels(&p.pretraining, args, &s)?;
+    let labels_fit = p.labels.fit(args)?;
     let mut pre = Table::new(
-        "Pre-training classification accuracy on the validation fold",
+        "Pre-training classification accuracy on the pre-training images' validation fold",
         &["Pre-training", "Classes", "Accuracy [%]", "Paper [%]"],
     );
     pre.row(vec![
@@ -227,22 +416,56 @@ pub fn run(args: &CommonArgs, latent: Latent) -> Result<(Table, Table)> {
         num(best_accuracy(&labels_fit).map(|a| a * 100.0), 2),
         "77".into(),
     ]);
-    pre.row(vec![
-        format!("Pseudo-labels ({latent:?} codes, PCA + DBSCAN)"),
-        pseudo_csv.1.to_string(),
-        num(best_accuracy(&pseudo_fit).map(|a| a * 100.0), 2),
-        "31.91".into(),
-    ]);
+    let mut descriptions = Vec::new();
+    for (latent, run) in &p.pseudo {
+        let (k, description) = pseudo_labels(&p.pretraining.data, &s, args, *latent)?;
+        descriptions.push(description);
+        let fitted = run.fit(args)?;
+        pre.row(vec![
+            format!(
+                "Pseudo-labels ({} codes, PCA + DBSCAN)",
+                latent_title(*latent)
+            ),
+            k.to_string(),
+            num(best_accuracy(&fitted).map(|a| a * 100.0), 2),
+            "31.91".into(),
+        ]);
+    }
+    let mut table = Table::new(
+        "Table 1: Segmentation performance of models with different pre-training (this run)",
+        &["Model", "Dice score"],
+    );
+    for (name, run) in &p.segmentation {
+        let fitted = run.fit(args)?;
+        let scores = evaluate(
+            std::slice::from_ref(&fitted.final_dir),
+            &run.experiment,
+            Scored::Test,
+            args.threads,
+        )?;
+        discard(args, std::slice::from_ref(&run.dir))?;
+        table.row(vec![
+            name.clone(),
+            num(Some(scores.metrics.dice * 100.0), 1),
+        ]);
+    }
+    let classifiers: Vec<PathBuf> = std::iter::once(p.labels.dir.clone())
+        .chain(p.pseudo.iter().map(|(_, r)| r.dir.clone()))
+        .collect();
+    discard(args, &classifiers)?;
     write_results(
         &s.out,
         "Harmalkar et al.: pre-training the encoder (Table 1)",
         &format!(
-            "Dice score: the challenge's mean Dice (%) on the validation fold at {} px, pixel threshold 0.5. Pre-training uses this data set's images (the paper used ChestX-ray14). {} {} epochs per run, batch {}. Pseudo-labels: {}.",
+            "Dice score: the challenge's mean Dice (%) on the held-out test part ({} of the SIIM images; the epoch chosen on a validation fold of the rest) at {} px, pixel threshold 0.5. Pre-training on {} ({} images, a tenth evaluating). {} {} epochs per segmentation run, batch {}. Pseudo-labels: {}.",
+            if s.synthetic { "the paper's share".to_string() } else { TEST_IMAGES.to_string() },
             s.size,
+            if args.pretrain_data.is_some() { "ChestX-ray14" } else { "a synthetic stand-in in ChestX-ray14's layout" },
+            p.pretraining.count,
             if s.synthetic { "Small synthetic run, not the paper's data:" } else { "SIIM data:" },
             s.epochs,
             s.batch_size,
-            pseudo_csv.2
+            descriptions.join("; ")
         ),
         &[("table1", &table), ("pretraining", &pre)],
         &[paper_table()],
@@ -250,17 +473,30 @@ pub fn run(args: &CommonArgs, latent: Latent) -> Result<(Table, Table)> {
     Ok((table, pre))
 }
 
-/// Trains the latent model on every image, clusters the codes and writes
-/// `out/pseudo-labels.csv`. Returns the file, the number of clusters and a description.
+/// Every run's experiment (`--print-config`).
+///
+/// # Errors
+/// Data, weights.
+pub fn runs(args: &CommonArgs) -> Result<Vec<Run>> {
+    let p = experiments(args)?;
+    Ok(std::iter::once(p.labels)
+        .chain(p.pseudo.into_iter().map(|(_, r)| r))
+        .chain(p.segmentation.into_iter().map(|(_, r)| r))
+        .collect())
+}
+
+/// Trains the latent model on the pre-training images of the training folds (never their
+/// validation fold), clusters the codes of every pre-training image and writes the
+/// pseudo-labels file. Returns the number of clusters and a description.
 fn pseudo_labels(
-    data: &ptx_train::DataConfig,
+    data: &DataConfig,
     s: &Settings,
     args: &CommonArgs,
     latent: Latent,
-    out: &Path,
-) -> Result<(PathBuf, usize, String)> {
+) -> Result<(usize, String)> {
     let dataset = Dataset::open(data, args.seed)?;
     let all: Vec<usize> = (0..dataset.samples().len()).collect();
+    let training = dataset.split(data.folds.validation(), false, false);
     let side = (s.size / 16 * 16).clamp(16, 256);
     let pipeline = ptx_preproc::Pipeline {
         size: Some((side, side)),
@@ -278,13 +514,13 @@ fn pseudo_labels(
         ..LatentOptions::default()
     };
     eprintln!(
-        "== {latent:?} on {} images at {side} px, {} epochs",
-        all.len(),
+        "== {latent:?} on {} pre-training images at {side} px, {} epochs",
+        training.len(),
         options.epochs
     );
     let device = args.device.device()?;
     let (model, _vs) = train_latent(
-        dataset.source(&all)?,
+        dataset.source(&training)?,
         pipeline.clone(),
         &options,
         device,
@@ -297,7 +533,7 @@ fn pseudo_labels(
     // The paper's 14 clusters; a small set gets at most one cluster per two images.
     let target = CLUSTERS.min(kept.len() / 2).max(2);
     let (labels, k, eps) = dbscan_into(&projected, target, min_samples)?;
-    let path = out.join("pseudo-labels.csv");
+    let path = pseudo_labels_file(&s.out, latent);
     ptx_io::write_atomic(&path, |f| {
         writeln!(f, "ImageId,class")?;
         for (&i, l) in kept.iter().zip(&labels) {
@@ -312,10 +548,10 @@ fn pseudo_labels(
         .collect::<Vec<_>>()
         .join(" ");
     Ok((
-        path,
         k,
         format!(
-            "{latent:?} codes ({} dims, loss per epoch {losses}), PCA to {components}, DBSCAN eps {eps:.3} min_samples {min_samples}: {k} clusters, noise given its nearest cluster",
+            "{} codes ({} dims, loss per epoch {losses}), PCA to {components}, DBSCAN eps {eps:.3} min_samples {min_samples}: {k} clusters, noise given its nearest cluster",
+            latent_title(latent),
             options.latent
         ),
     ))

@@ -8,9 +8,9 @@
 //! | [`dasic`] | Dasic et al., backbones, whole image versus patches | Table 1 |
 //! | [`harmalkar`] | Harmalkar et al., classifier and pseudo-label pre-training | Table 1 |
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ptx_models::ModelConfig;
 use ptx_train::{DataConfig, Experiment, FitReport, Resume, Trainer};
 
@@ -63,6 +63,53 @@ pub fn discard(args: &CommonArgs, dirs: &[std::path::PathBuf]) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// One training run of a paper's protocol: what it is called, where it runs, what it trains.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The run's name (its experiment's name and its TOML's file stem).
+    pub name: String,
+    /// The run folder.
+    pub dir: PathBuf,
+    /// The complete configuration.
+    pub experiment: Experiment,
+}
+
+impl Run {
+    /// The run `name` of `experiment` in `runs/name`.
+    pub fn new(runs: &Path, experiment: Experiment) -> Self {
+        let name = experiment.name.clone();
+        Self {
+            dir: runs.join(&name),
+            name,
+            experiment,
+        }
+    }
+
+    /// Trains it (resuming with `--resume`).
+    ///
+    /// # Errors
+    /// As [`Trainer::new`] and [`Trainer::fit`].
+    pub fn fit(&self, args: &CommonArgs) -> Result<FitReport> {
+        fit(self.experiment.clone(), &self.dir, args)
+    }
+}
+
+/// Writes every run's experiment as `dir/<name>.toml` (`--print-config`).
+///
+/// # Errors
+/// A file that cannot be written.
+pub fn print_config(runs: &[Run], dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for run in runs {
+        let text = run.experiment.to_toml()?;
+        let path = dir.join(format!("{}.toml", run.name));
+        ptx_io::write_atomic(&path, |f| f.write_all(text.as_bytes()))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!("{} experiments written to {}", runs.len(), dir.display());
     Ok(())
 }
 

@@ -4,25 +4,30 @@
 //! against random initialisation and a U-Net with an ImageNet ResNet50 encoder (Table 4: Dice
 //! and IoU).
 //!
-//! Training as the paper: grey 512 px images normalised with mean 0.4828 / std 0.2488, the
-//! positives tripled with flips and 3-7 degree rotations, batch 32, Adam 1e-4, MSE for the
+//! The protocol as the paper's: every positive image written with one flipped and one 3-7
+//! degree rotated copy (black corners) before training, no augmentation on the fly; the test
+//! part in the paper's sizes (Table 2: 870 positive and 1,082 negative images of 17,385),
+//! drawn by original image so that no test image is a copy of a training one (the paper drew
+//! it from the copies, `--split paper` does the same); the epoch chosen by the loss of a
+//! validation fold (a tenth of the training part) with early stopping, and the averaged
+//! per-image Dice and IoU reported on the test part. Training as the paper: grey 512 px
+//! images normalised with mean 0.4828 / std 0.2488, batch 32, Adam 1e-4, MSE for the
 //! auto-encoders and BCE + Dice for segmentation, at most 50 epochs with early stopping when
 //! the validation loss improves by less than 0.001 over 5 epochs.
-
-use std::path::PathBuf;
 
 use anyhow::Result;
 use ptx_io::synth::SynthOptions;
 use ptx_models::{
     EncoderName, Freeze, FreezeSchedule, ModelConfig, Part, PlainOptions, PlainUnetConfig, Task,
-    UnetConfig, WeightSource,
+    UnetConfig,
 };
 use ptx_preproc::{ChannelStack, Normalize, Preset};
-use ptx_train::{Augmentation, EarlyStop, Experiment, InitFrom, LossConfig, Monitor, Sampling};
+use ptx_train::{Augmentation, EarlyStop, Experiment, InitFrom, LossConfig, Monitor};
 
-use crate::args::{positive, CommonArgs, Scale, Settings};
-use crate::eval::evaluate;
-use crate::papers::{base_experiment, discard, fit};
+use crate::args::{CommonArgs, Scale, Settings};
+use crate::augmented::{self, SplitMode};
+use crate::eval::{evaluate, Part as Scored};
+use crate::papers::{base_experiment, discard, Run};
 use crate::table::{num, write_results, Table};
 
 /// The paper's scale: 512 px, batch 32, at most 50 epochs.
@@ -92,10 +97,8 @@ fn experiment(
         mean: 0.4828,
         std: 0.2488,
     };
-    exp.input.augmentation = Augmentation::Preset(Preset::Shannak);
-    exp.data.sampling = Sampling::OversamplePositives {
-        copies: positive(3),
-    };
+    // The positives' copies are on disk; nothing more on the fly.
+    exp.input.augmentation = Augmentation::Preset(Preset::None);
     exp.train.monitor = Monitor::ValLoss;
     exp.train.early_stopping = Some(EarlyStop {
         patience: 5,
@@ -104,21 +107,35 @@ fn experiment(
     exp
 }
 
-fn from(dir: &std::path::Path, parts: Vec<Part>) -> InitFrom {
+fn from(run: &Run, parts: Vec<Part>) -> InitFrom {
     InitFrom {
-        from: dir.to_path_buf(),
         parts,
-        source: WeightSource::Model,
-        strict: true,
+        ..InitFrom::new(&run.dir)
     }
 }
 
-/// Pre-trains both auto-encoders, trains the six segmentation models (`only` restricts them,
-/// by [`ROWS`] index) and returns Table 4 of this run.
+/// The protocol's data and runs.
+#[derive(Debug, Clone)]
+pub struct Protocol {
+    /// The original images (the augmented dataset is written from them).
+    pub original: ptx_train::DataConfig,
+    /// The auto-encoders the chosen rows need.
+    pub pretraining: Vec<Run>,
+    /// The segmentation model of each chosen row of Table 4, with the row's index.
+    pub segmentation: Vec<(usize, Run)>,
+}
+
+/// The runs of the protocol: the two auto-encoders, then the segmentation models of Table
+/// 4's rows (`only` restricts them, by [`ROWS`] index; an auto-encoder runs only when a
+/// chosen row needs it).
 ///
 /// # Errors
-/// Data, weights, training.
-pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
+/// Data, weights.
+pub fn experiments(
+    args: &CommonArgs,
+    split: SplitMode,
+    only: Option<&[usize]>,
+) -> Result<Protocol> {
     let s = args.settings("shannak_autoencoder", FULL, SMALL);
     let synth = SynthOptions {
         count: s.images,
@@ -126,79 +143,56 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         seed: args.seed,
         ..SynthOptions::default()
     };
-    let data = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
+    let original = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
+    let data = augmented::data(&original, &s.out.join(format!("augmented-{split:?}")))?;
     let runs = s.out.join("runs");
     let wanted = |i: usize| only.is_none_or(|o| o.contains(&i));
-    let resnet_init = if wanted(0) {
-        let init = args.pretrained(EncoderName::Resnet50)?;
-        if let Some(note) = args.init_note(&[EncoderName::Resnet50]) {
-            eprintln!("{note}");
-        }
-        init
-    } else {
-        Vec::new()
+    let autoencoder = |name: &str, loss: LossConfig| {
+        let mut e = experiment(
+            name,
+            &data,
+            plain_unet(Task::Reconstruction, s.synthetic),
+            &s,
+            args,
+        );
+        e.loss = loss;
+        Run::new(&runs, e)
     };
-
-    let needs_xray = [1, 2, 4, 5].iter().any(|&i| wanted(i));
-    let needs_mask = wanted(2);
-    let mut ae_xray: Option<PathBuf> = None;
-    let mut ae_mask: Option<PathBuf> = None;
-    if needs_xray {
+    let xray = autoencoder("autoencoder-xray", LossConfig::ReconstructImage);
+    let mask = autoencoder("autoencoder-mask", LossConfig::ReconstructMask);
+    let mut pre = Vec::new();
+    if [1, 2, 4, 5].iter().any(|&i| wanted(i)) {
+        pre.push(xray.clone());
+    }
+    if wanted(2) {
+        pre.push(mask.clone());
+    }
+    let mut segmentation = Vec::new();
+    for i in (0..ROWS.len()).filter(|&i| wanted(i)) {
         let mut e = experiment(
-            "autoencoder-xray",
+            &format!("segmentation-{i}"),
             &data,
-            plain_unet(Task::Reconstruction, s.synthetic),
+            plain_unet(Task::Segmentation, s.synthetic),
             &s,
             args,
         );
-        e.loss = LossConfig::ReconstructImage;
-        ae_xray = Some(fit(e, &runs.join("autoencoder-xray"), args)?.final_dir);
-    }
-    if needs_mask {
-        let mut e = experiment(
-            "autoencoder-mask",
-            &data,
-            plain_unet(Task::Reconstruction, s.synthetic),
-            &s,
-            args,
-        );
-        e.loss = LossConfig::ReconstructMask;
-        ae_mask = Some(fit(e, &runs.join("autoencoder-mask"), args)?.final_dir);
-    }
-
-    let mut table = Table::new(
-        "Table 4: Research models' performance measures summary (this run)",
-        &COLUMNS,
-    );
-    for (i, (name, _, _)) in ROWS.iter().enumerate() {
-        if !wanted(i) {
-            continue;
-        }
-        let seg = plain_unet(Task::Segmentation, s.synthetic);
-        let mut e = experiment(name, &data, seg, &s, args);
-        let xray = || ae_xray.as_deref().map(std::path::Path::to_path_buf);
         match i {
             0 => {
                 let mut u = UnetConfig::with_encoder(EncoderName::Resnet50);
                 u.in_channels = 1;
                 e.model = ModelConfig::Unet(u);
-                e.init = resnet_init.clone();
+                e.init = args.pretrained(EncoderName::Resnet50)?;
             }
-            1 => {
-                e.init = xray()
-                    .map(|d| vec![from(&d, vec![Part::Encoder])])
-                    .unwrap_or_default()
-            }
+            1 => e.init = vec![from(&xray, vec![Part::Encoder])],
             2 => {
-                if let (Some(x), Some(m)) = (&ae_xray, &ae_mask) {
-                    e.init = vec![from(x, vec![Part::Encoder]), from(m, vec![Part::Decoder])];
-                }
+                e.init = vec![
+                    from(&xray, vec![Part::Encoder]),
+                    from(&mask, vec![Part::Decoder]),
+                ]
             }
             3 => {}
             _ => {
-                if let Some(x) = &ae_xray {
-                    e.init = vec![from(x, vec![Part::Encoder, Part::Decoder])];
-                }
+                e.init = vec![from(&xray, vec![Part::Encoder, Part::Decoder])];
                 if i == 5 {
                     e.train.freeze = Some(FreezeSchedule {
                         freeze: Freeze::Encoder,
@@ -207,26 +201,73 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
                 }
             }
         }
-        let dir = runs.join(format!("segmentation-{i}"));
-        let fitted = fit(e.clone(), &dir, args)?;
-        let scores = evaluate(std::slice::from_ref(&fitted.final_dir), &e, args.threads)?;
-        table.row(vec![
-            name.to_string(),
-            num(scores.metrics.pooled_dice, 2),
-            num(scores.pooled_iou(), 2),
-        ]);
-        discard(args, &[dir])?;
+        segmentation.push((i, Run::new(&runs, e)));
     }
-    discard(
-        args,
-        &[runs.join("autoencoder-xray"), runs.join("autoencoder-mask")],
+    Ok(Protocol {
+        original,
+        pretraining: pre,
+        segmentation,
+    })
+}
+
+/// Writes the augmented dataset, pre-trains the auto-encoders, trains the segmentation
+/// models (`only` restricts them, by [`ROWS`] index) and returns Table 4 of this run.
+///
+/// # Errors
+/// Data, weights, training.
+pub fn run(args: &CommonArgs, split: SplitMode, only: Option<&[usize]>) -> Result<Table> {
+    let s = args.settings("shannak_autoencoder", FULL, SMALL);
+    let Protocol {
+        original,
+        pretraining: pre,
+        segmentation,
+    } = experiments(args, split, only)?;
+    if only.is_none_or(|o| o.contains(&0)) {
+        if let Some(note) = args.init_note(&[EncoderName::Resnet50]) {
+            eprintln!("{note}");
+        }
+    }
+    augmented::write(
+        &original,
+        args.seed,
+        s.size,
+        split,
+        &s.out.join(format!("augmented-{split:?}")),
     )?;
+    for run in &pre {
+        run.fit(args)?;
+    }
+    let mut table = Table::new(
+        "Table 4: Research models' performance measures summary (this run)",
+        &COLUMNS,
+    );
+    for (i, run) in &segmentation {
+        let fitted = run.fit(args)?;
+        let scores = evaluate(
+            std::slice::from_ref(&fitted.final_dir),
+            &run.experiment,
+            Scored::Test,
+            args.threads,
+        )?;
+        table.row(vec![
+            ROWS[*i].0.to_string(),
+            num(Some(scores.metrics.dice), 2),
+            num(Some(scores.metrics.iou), 2),
+        ]);
+        discard(args, std::slice::from_ref(&run.dir))?;
+    }
+    let ae_dirs: Vec<_> = pre.iter().map(|r| r.dir.clone()).collect();
+    discard(args, &ae_dirs)?;
     write_results(
         &s.out,
         "Shannak et al.: auto-encoder transfer (Table 4)",
         &format!(
-            "DICE and IoU: pooled over the pixels of all validation images (sum of overlaps over sum of sizes), pixel threshold 0.5, at {} px. {} at most {} epochs (early stopping 0.001 / 5 on the validation loss), batch {}.",
+            "DICE and IoU: averaged over the test images (each image's Dice and IoU, an empty prediction on an empty image scoring 1), pixel threshold 0.5, at {} px. Every positive with a flipped and a rotated copy; the test part in the paper's per-class shares, {}. The epoch chosen by the validation fold's loss (early stopping 0.001 / 5). {} at most {} epochs, batch {}.",
             s.size,
+            match split {
+                SplitMode::LeakFree => "drawn by original image (no test image is a copy of a training one)",
+                SplitMode::Paper => "drawn from the copies as the paper did (test images include copies of training images)",
+            },
             if s.synthetic { "Small synthetic run, not the paper's data (plain U-Net with 16 base channels instead of 64):" } else { "SIIM data:" },
             s.epochs,
             s.batch_size
@@ -235,4 +276,16 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         &[paper_table()],
     )?;
     Ok(table)
+}
+
+/// Every run's experiment (`--print-config`).
+///
+/// # Errors
+/// Data, weights.
+pub fn runs(args: &CommonArgs, split: SplitMode) -> Result<Vec<Run>> {
+    let p = experiments(args, split, None)?;
+    Ok(p.pretraining
+        .into_iter()
+        .chain(p.segmentation.into_iter().map(|(_, r)| r))
+        .collect())
 }

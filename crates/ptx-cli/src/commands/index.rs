@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use ptx_io::annotations::Annotations;
-use ptx_io::folds::{stratified_k_fold, write_folds_csv, FoldRow};
+use ptx_io::folds::{stratified_k_fold, write_folds_csv, FoldRow, Split};
 use ptx_io::index::DatasetIndex;
 use ptx_io::rle::RleForm;
 
@@ -53,7 +53,7 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(s, &fold)| FoldRow {
             image_id: s.image_id.clone(),
             label: s.positive,
-            fold,
+            fold: Split::Fold(fold),
         })
         .collect();
     write_folds_csv(&args.out, &rows)?;

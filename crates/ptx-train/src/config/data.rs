@@ -10,11 +10,17 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 /// The data of a run: a SIIM DICOM tree with an annotation CSV, or PNG images with PNG
-/// masks; the folds; which images train and validate.
+/// masks (or images with class labels only); which of them a run uses (`subset`), the part
+/// held out for the final test (`holdout`), the folds; which images train and validate.
+///
+/// The images are split in this order, each step seeded: the balanced subset is drawn, the
+/// test part is held out of it (stratified), and the rest is dealt into stratified folds
+/// (or the folds file decides both the folds and the test part, `test` in its fold column).
 ///
 /// In TOML the truth is `annotations = "train-rle.csv"` (with an optional `rle` form) or
-/// `masks = "masks/"`, exactly one of them; the folds are `folds`, `validation_fold` and an
-/// optional `folds_file`.
+/// `masks = "masks/"`, exactly one of them, or neither with `labels` (images without masks,
+/// e.g. ChestX-ray14 for classifier pre-training); the folds are `folds`, `validation_fold`
+/// and an optional `folds_file`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawData", into = "RawData")]
 pub struct DataConfig {
@@ -24,6 +30,11 @@ pub struct DataConfig {
     pub truth: Truth,
     /// The folds and the one held out for validation.
     pub folds: Folds,
+    /// Only a balanced subset of the images, drawn once before any split. Default all.
+    pub subset: Option<Subset>,
+    /// Images held out of every fold for the final test: never trained or validated on
+    /// (see [`crate::Dataset::test`]). Default none.
+    pub holdout: Option<Holdout>,
     /// Train and validate on positive images only (the two-stage system's segmenter).
     /// Default false.
     pub positives_only: bool,
@@ -51,6 +62,51 @@ pub enum Truth {
     },
     /// A folder of PNG masks named as the images.
     Masks(PathBuf),
+    /// No masks (every mask is empty): images with the classes of `data.labels`, an image
+    /// being positive when its class is not 0.
+    None,
+}
+
+/// A balanced subset: every positive image and `negatives_per_positive` times as many
+/// negatives, drawn under the seed (Viel & Orhan's and Dašić et al.'s 2,669 + 2,669 SIIM
+/// images).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subset {
+    /// Negatives per positive, a number > 0 (1 = balanced).
+    #[serde(deserialize_with = "crate::config::positive")]
+    pub negatives_per_positive: f64,
+}
+
+/// How many images the test part holds, stratified by label.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Holdout {
+    /// This many images (Harmalkar et al.'s 1,159).
+    Count(usize),
+    /// This share of the images, in (0, 1) (Dašić et al.'s 20 %).
+    Fraction(#[serde(deserialize_with = "crate::config::positive")] f64),
+}
+
+impl Holdout {
+    /// The number of images held out of `n`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `data.holdout` when nothing would be held out or nothing
+    /// left.
+    pub fn count_of(&self, n: usize) -> Result<usize> {
+        let count = match *self {
+            Holdout::Count(c) => c,
+            Holdout::Fraction(f) => (f * n as f64).round() as usize,
+        };
+        if count == 0 || count >= n {
+            return Err(Error::config(
+                "data.holdout",
+                format!("{self:?} holds out {count} of {n} images: at least one, and not all"),
+            ));
+        }
+        Ok(count)
+    }
 }
 
 /// Stratified folds: how many, which one is held out for validation, and optionally the fold
@@ -167,6 +223,8 @@ impl DataConfig {
             images: images.into(),
             truth,
             folds: Folds::default(),
+            subset: None,
+            holdout: None,
             positives_only: false,
             on_error: OnError::Skip,
             labels: None,
@@ -185,6 +243,7 @@ impl DataConfig {
         match &mut self.truth {
             Truth::Annotations { csv, .. } => join(csv),
             Truth::Masks(dir) => join(dir),
+            Truth::None => {}
         }
         if let Some(l) = self.labels.as_mut() {
             join(l);
@@ -220,6 +279,10 @@ struct RawData {
     sampling: Sampling,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     folds_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    subset: Option<Subset>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holdout: Option<Holdout>,
 }
 
 fn five() -> usize {
@@ -248,13 +311,20 @@ impl TryFrom<RawData> for DataConfig {
                     "the run-length form belongs to `annotations`; PNG `masks` have none",
                 ))
             }
+            (None, None, None) if raw.labels.is_some() => Truth::None,
             _ => {
                 return Err(Error::config(
                     "data",
-                    "give exactly one of `annotations` (a CSV, with a DICOM tree) or `masks` (a PNG folder)",
+                    "give exactly one of `annotations` (a CSV, with a DICOM tree) or `masks` (a PNG folder), or neither with `labels` (images without masks)",
                 ))
             }
         };
+        if raw.holdout.is_some() && raw.folds_file.is_some() {
+            return Err(Error::config(
+                "data.holdout",
+                "the folds file marks the test images itself (`test` in its fold column)",
+            ));
+        }
         let mut folds = Folds::new(raw.folds, raw.validation_fold)?;
         folds.file = raw.folds_file;
         Ok(Self {
@@ -265,6 +335,8 @@ impl TryFrom<RawData> for DataConfig {
             on_error: raw.on_error,
             labels: raw.labels,
             sampling: raw.sampling,
+            subset: raw.subset,
+            holdout: raw.holdout,
         })
     }
 }
@@ -274,6 +346,7 @@ impl From<DataConfig> for RawData {
         let (annotations, masks, rle) = match d.truth {
             Truth::Annotations { csv, rle } => (Some(csv), None, Some(rle)),
             Truth::Masks(dir) => (None, Some(dir), None),
+            Truth::None => (None, None, None),
         };
         Self {
             images: d.images,
@@ -287,6 +360,8 @@ impl From<DataConfig> for RawData {
             labels: d.labels,
             sampling: d.sampling,
             folds_file: d.folds.file,
+            subset: d.subset,
+            holdout: d.holdout,
         }
     }
 }

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct InitFrom {
     /// A checkpoint folder (`config.json` + `model.safetensors`: a run's
-    /// `checkpoints/epoch-NNNN`, `swa`, or a saved [`ptx_models::Model`]) or a weights file
+    /// `checkpoints/epoch-NNNN`, `swa`, or a saved [`ptx_models::Model`]), a training run's
+    /// folder (its final model: SWA, else as `train.select` says), or a weights file
     /// (`.safetensors`, `.pth`). A path that does not exist is an error. Relative paths are
     /// relative to the experiment file.
     pub from: PathBuf,

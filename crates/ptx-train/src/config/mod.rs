@@ -13,11 +13,11 @@ use std::path::Path;
 use ptx_models::ModelConfig;
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub use data::{DataConfig, Folds, Sampling, Truth};
+pub use data::{DataConfig, Folds, Holdout, Sampling, Subset, Truth};
 pub use init::InitFrom;
 pub use input::{Augmentation, InputConfig};
 pub use loss::{ClassificationTerm, LossConfig};
-pub use train::{DeviceChoice, EarlyStop, Monitor, TrainOptions, UnknownDevice};
+pub use train::{DeviceChoice, EarlyStop, Monitor, Select, TrainOptions, UnknownDevice};
 
 use crate::objective::{self, Objective};
 use crate::optim::OptimizerConfig;

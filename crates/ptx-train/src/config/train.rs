@@ -34,6 +34,10 @@ pub struct TrainOptions {
     pub early_stopping: Option<EarlyStop>,
     /// Checkpoints kept besides the last one: the best `keep_best` by `monitor`. Default 1.
     pub keep_best: NonZeroUsize,
+    /// The model a run ends with: the best epoch by `monitor` (default), or the last epoch
+    /// (the papers that train a fixed number of epochs and choose nothing on the data they
+    /// report).
+    pub select: Select,
     /// After training, average the weights of the kept best checkpoints (stochastic weight
     /// averaging) and recompute batch-norm statistics on the training images. Default false.
     pub swa: bool,
@@ -61,6 +65,7 @@ impl Default for TrainOptions {
             monitor: Monitor::default(),
             early_stopping: None,
             keep_best: nonzero(1),
+            select: Select::Best,
             swa: false,
             autocast: false,
             channels_last: false,
@@ -68,6 +73,17 @@ impl Default for TrainOptions {
             progress: true,
         }
     }
+}
+
+/// Which epoch's model a run ends with (unless SWA averages the best ones).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Select {
+    /// The best epoch by `train.monitor` (the last one when no epoch had a finite number).
+    #[default]
+    Best,
+    /// The last epoch.
+    Last,
 }
 
 /// The validation number that picks the best checkpoints and drives early stopping and

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use crate::config::Experiment;
+use crate::config::{Experiment, Select};
 use crate::optim::OptimizerState;
 use crate::run::log::EpochRecord;
 use crate::schedule::ScheduleState;
@@ -169,11 +169,13 @@ impl RunDir {
             .collect()
     }
 
-    /// The model a run ended with: the SWA model when there is one, else the best kept
-    /// checkpoint, else the last one (no epoch had a finite monitored number).
+    /// The model a run ended with: the SWA model when there is one; else, as
+    /// `train.select` says, the best kept checkpoint (the last one when no epoch had a
+    /// finite monitored number) or the last one.
     ///
     /// # Errors
-    /// [`Error::NoCheckpoint`] before the first epoch's checkpoint; as [`RunDir::best`].
+    /// [`Error::NoCheckpoint`] before the first epoch's checkpoint; as [`RunDir::best`] and
+    /// [`RunDir::experiment`].
     pub fn final_checkpoint(&self) -> Result<PathBuf> {
         let latest = self.latest()?.ok_or_else(|| Error::NoCheckpoint {
             run: self.root.clone(),
@@ -181,6 +183,9 @@ impl RunDir {
         let swa = self.swa_dir();
         if swa.join(ptx_models::WEIGHTS_FILE).is_file() {
             return Ok(swa);
+        }
+        if self.experiment()?.train.select == Select::Last {
+            return Ok(latest);
         }
         let state = read_state(&latest)?;
         Ok(self.kept(&state).into_iter().next().unwrap_or(latest))

@@ -4,9 +4,11 @@ use ptx_models::{Model, Part};
 use tch::Device;
 
 use crate::config::InitFrom;
+use crate::run::dir::RunDir;
 use crate::{Error, Result};
 
-/// Applies `inits` to `model` in order: a checkpoint folder's variables (all or `parts`), or a
+/// Applies `inits` to `model` in order: a checkpoint folder's variables (all or `parts`; a
+/// training run's folder stands for its final model, [`RunDir::final_checkpoint`]), or a
 /// weights file read as `source`. Returns one line per entry saying what was copied.
 ///
 /// # Errors
@@ -27,7 +29,13 @@ pub(crate) fn apply_init(
             ));
         }
         if from.is_dir() {
-            let source = Model::load(from, device)?;
+            let run = RunDir::open(from);
+            let checkpoint = if run.is_run() {
+                run.final_checkpoint()?
+            } else {
+                from.clone()
+            };
+            let source = Model::load(&checkpoint, device)?;
             let parts = if init.parts.is_empty() {
                 vec![Part::Prefix(String::new())]
             } else {
@@ -36,7 +44,7 @@ pub(crate) fn apply_init(
             let copied = model.transfer_from(&source, &parts)?;
             lines.push(format!(
                 "init: {copied} variables ({parts:?}) from {}",
-                from.display()
+                checkpoint.display()
             ));
         } else {
             let report = model.load_weights(from, init.source, init.strict)?;

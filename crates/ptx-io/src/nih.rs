@@ -1,0 +1,199 @@
+//! The NIH ChestX-ray14 layout: `images/*.png` and the label file `Data_Entry_2017.csv`
+//! (`Image Index,Finding Labels,Follow-up #,Patient ID,...`, the findings separated by `|`,
+//! `No Finding` for none), read as it is shipped, and a synthetic stand-in in that layout.
+//!
+//! ```
+//! use ptx_io::nih::{read_entries, FINDINGS};
+//! let csv = "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]\n\
+//!            00000001_000.png,Cardiomegaly|Pneumothorax,0,1,57,M,PA,2682,2749,0.143,0.143\n\
+//!            00000002_000.png,No Finding,0,2,81,M,PA,2500,2048,0.171,0.171\n";
+//! let entries = ptx_io::nih::parse_entries(csv.as_bytes(), "Data_Entry_2017.csv".as_ref())?;
+//! assert_eq!(entries[0].image_id(), "00000001_000");
+//! assert!(entries[0].has("Pneumothorax") && !entries[1].has("Pneumothorax"));
+//! assert_eq!(entries[1].findings, Vec::<String>::new());
+//! assert_eq!(FINDINGS.len(), 14);
+//! # Ok::<(), ptx_io::Error>(())
+//! ```
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::fsutil::write_atomic;
+use crate::image_file::write_png_gray8;
+use crate::synth::{generate, SynthOptions};
+use crate::{Error, Result};
+
+/// The 14 findings of ChestX-ray14, in the dataset paper's order.
+pub const FINDINGS: [&str; 14] = [
+    "Atelectasis",
+    "Cardiomegaly",
+    "Effusion",
+    "Infiltration",
+    "Mass",
+    "Nodule",
+    "Pneumonia",
+    "Pneumothorax",
+    "Consolidation",
+    "Edema",
+    "Emphysema",
+    "Fibrosis",
+    "Pleural_Thickening",
+    "Hernia",
+];
+
+/// One row of the label file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The image file's name (`Image Index`, e.g. `00000001_000.png`).
+    pub image: String,
+    /// The findings (empty for `No Finding`).
+    pub findings: Vec<String>,
+    /// The patient.
+    pub patient_id: u64,
+}
+
+impl Entry {
+    /// The file stem, the ImageId ptx uses.
+    pub fn image_id(&self) -> &str {
+        self.image
+            .rsplit_once('.')
+            .map_or(&self.image, |(stem, _)| stem)
+    }
+
+    /// Whether the image has `finding`.
+    pub fn has(&self, finding: &str) -> bool {
+        self.findings.iter().any(|f| f == finding)
+    }
+}
+
+/// Reads a ChestX-ray14 label file (`Data_Entry_2017.csv` or its v2020 version).
+///
+/// # Errors
+/// [`Error::Io`]; [`Error::Csv`] naming the line of a row without an image, findings or a
+/// numeric patient.
+pub fn read_entries(path: impl AsRef<Path>) -> Result<Vec<Entry>> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    parse_entries(file, path)
+}
+
+/// [`read_entries`] from any reader; `path` names it in errors.
+///
+/// # Errors
+/// As [`read_entries`].
+pub fn parse_entries(reader: impl Read, path: &Path) -> Result<Vec<Entry>> {
+    // The header's `OriginalImage[Width,Height]` holds a comma: the rows have two fields
+    // more than the header names. Fields are read by position.
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    let bad = |line: u64, message: String| Error::Csv {
+        path: path.into(),
+        line,
+        message,
+    };
+    let mut entries = Vec::new();
+    for record in csv.records() {
+        let record =
+            record.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let (Some(image), Some(labels), Some(patient)) =
+            (record.get(0), record.get(1), record.get(3))
+        else {
+            return Err(bad(
+                line,
+                "expected Image Index, Finding Labels, Follow-up #, Patient ID".into(),
+            ));
+        };
+        if image.is_empty() {
+            return Err(bad(line, "empty Image Index".into()));
+        }
+        let patient_id = patient
+            .parse()
+            .map_err(|_| bad(line, format!("Patient ID {patient:?} is not a number")))?;
+        let findings = labels
+            .split('|')
+            .map(str::trim)
+            .filter(|f| !f.is_empty() && *f != "No Finding")
+            .map(str::to_owned)
+            .collect();
+        entries.push(Entry {
+            image: image.to_owned(),
+            findings,
+            patient_id,
+        });
+    }
+    Ok(entries)
+}
+
+/// What [`write_synthetic`] wrote.
+#[derive(Debug, Clone)]
+pub struct NihSummary {
+    /// The images folder.
+    pub images: PathBuf,
+    /// The label file.
+    pub labels: PathBuf,
+    /// Images written.
+    pub count: usize,
+    /// Images labelled `Pneumothorax`.
+    pub pneumothorax: usize,
+}
+
+/// Writes a synthetic stand-in for ChestX-ray14 in its layout under `out`: `images/NNNNNNNN_000.png`
+/// (the synthetic radiographs of [`crate::synth`], one patient each) and `Data_Entry_2017.csv`
+/// with the real header. An image with a drawn pneumothorax is labelled `Pneumothorax`; the
+/// others get another finding (uniformly among the other 13) or `No Finding`, half each; the
+/// findings other than pneumothorax are labels only (nothing is drawn for them).
+///
+/// # Errors
+/// [`Error::Io`], [`Error::Png`].
+pub fn write_synthetic(out: &Path, options: &SynthOptions) -> Result<NihSummary> {
+    let images = out.join("images");
+    std::fs::create_dir_all(&images).map_err(|e| Error::io(&images, e))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x0c4e_57a1);
+    let others: Vec<&str> = FINDINGS
+        .iter()
+        .copied()
+        .filter(|f| *f != "Pneumothorax")
+        .collect();
+    let mut rows = Vec::with_capacity(options.count);
+    let mut pneumothorax = 0;
+    for index in 0..options.count {
+        let case = generate(options, index);
+        let name = format!("{:08}_000.png", index + 1);
+        write_png_gray8(images.join(&name), &case.image.view())?;
+        let labels = if case.lesions.is_empty() {
+            if rng.random::<bool>() {
+                "No Finding".to_owned()
+            } else {
+                others[rng.random_range(0..others.len())].to_owned()
+            }
+        } else {
+            pneumothorax += 1;
+            "Pneumothorax".to_owned()
+        };
+        let side = options.size;
+        rows.push(format!(
+            "{name},{labels},0,{},50,M,PA,{side},{side},0.143,0.143",
+            index + 1
+        ));
+    }
+    let labels = out.join("Data_Entry_2017.csv");
+    write_atomic(&labels, |f| {
+        writeln!(f, "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age,Patient Gender,View Position,OriginalImage[Width,Height],OriginalImagePixelSpacing[x,y]")?;
+        for row in &rows {
+            writeln!(f, "{row}")?;
+        }
+        Ok(())
+    })?;
+    Ok(NihSummary {
+        images,
+        labels,
+        count: options.count,
+        pneumothorax,
+    })
+}
