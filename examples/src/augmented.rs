@@ -32,7 +32,7 @@ pub enum SplitMode {
     Paper,
 }
 
-/// The data section of what [`write`] writes in `out`: the PNG images and masks, the folds
+/// The data section of what [`write()`] writes in `out`: the PNG images and masks, the folds
 /// file with the test part, fold 0 validating.
 ///
 /// # Errors

@@ -186,7 +186,7 @@ fn classifier_experiment(
 pub struct Pretraining {
     /// The ChestX-ray14 folder's label file.
     pub entries: PathBuf,
-    /// The chosen images with their label (written by [`write_pretraining_labels`]).
+    /// The chosen images with their label (the labels file is written before training).
     pub data: DataConfig,
     /// How many images are chosen.
     pub count: usize,
