@@ -18,10 +18,10 @@ struct Args {
     common: CommonArgs,
     /// Epochs of each stage-1 run (default: --epochs, else the paper's 100).
     #[arg(long)]
-    epochs1: Option<usize>,
+    epochs1: Option<std::num::NonZeroUsize>,
     /// Epochs of each stage-2 fold (default: --epochs, else the paper's 100).
     #[arg(long)]
-    epochs2: Option<usize>,
+    epochs2: Option<std::num::NonZeroUsize>,
 }
 
 fn main() -> anyhow::Result<()> {

@@ -4,13 +4,15 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use ndarray::{Array2, Axis};
 use ptx_io::folds::{stratified_holdout, stratified_k_fold, write_folds_csv, FoldRow, Split};
 use ptx_io::image_file::{write_mask_png, write_png_gray8};
 use ptx_preproc::augment::{Flip, Limit, OneOf, Rotate, Transform};
-use ptx_preproc::{resize, Augment, Interpolation, Loaded, Source};
+use ptx_preproc::{resize, Augment, Interpolation, Loaded};
 use ptx_train::{DataConfig, Dataset, Folds, Truth};
+
+use crate::data::{fresh_png_dirs, load_for_writing};
 
 /// The paper's test part (Table 2): 870 of the 8,007 positive images (originals and copies)
 /// and 1,082 of the 9,378 negatives.
@@ -20,6 +22,10 @@ pub const TEST_NEGATIVES: (usize, usize) = (1082, 9378);
 
 /// Folds of the training part; fold 0 validates (early stopping on its loss).
 pub const FOLDS: usize = 10;
+
+/// Offset of the seed of the test draws (+1 for the positives' draw), so that they are not
+/// the stream of the folds' draw.
+const TEST_STREAM: u64 = 0x5348_414e_0000;
 
 /// How the test part is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,9 +76,7 @@ pub fn write(data: &DataConfig, seed: u64, side: usize, mode: SplitMode, out: &P
     let dataset = Dataset::open(data, seed)?;
     let all: Vec<usize> = (0..dataset.samples().len()).collect();
     let source = dataset.source(&all)?;
-    let (images, masks) = (out.join("images"), out.join("masks"));
-    std::fs::create_dir_all(&images)?;
-    std::fs::create_dir_all(&masks)?;
+    let (images, masks) = fresh_png_dirs(out)?;
     let flip = Augment::new(vec![Transform::HorizontalFlip(Flip { p: 1.0 })]);
     let rotate = |low: f64, high: f64| {
         Transform::Rotate(Rotate {
@@ -90,19 +94,24 @@ pub fn write(data: &DataConfig, seed: u64, side: usize, mode: SplitMode, out: &P
         all.len(),
         out.display()
     );
-    // (ImageId, positive, index of its original)
+    // (ImageId, positive, number of its original among those written)
     let mut written: Vec<(String, bool, usize)> = Vec::new();
+    let mut originals = 0;
     for (i, sample) in dataset.samples().iter().enumerate() {
-        let Loaded { image, mask, .. } = source
-            .load(i)
-            .map_err(|e| anyhow!("{}: {e}", sample.image_id))?;
+        let Some(Loaded { image, mask, .. }) =
+            load_for_writing(&source, i, &sample.image_id, data.on_error)?
+        else {
+            continue;
+        };
+        let original = originals;
+        originals += 1;
         let image = resize(image.view(), (side, side), Interpolation::Area)?;
         let mask = resize(mask.view(), (side, side), Interpolation::Nearest)?;
         let mut put = |id: String, image: &Array2<u8>, mask: &Array2<u8>| -> Result<()> {
             write_png_gray8(images.join(format!("{id}.png")), &image.view())?;
             let m = mask.mapv(|v| if v != 0 { 255 } else { 0 });
             write_mask_png(masks.join(format!("{id}.png")), &m.view())?;
-            written.push((id, sample.positive, i));
+            written.push((id, sample.positive, original));
             Ok(())
         };
         put(sample.image_id.clone(), &image, &mask)?;
@@ -155,7 +164,7 @@ fn split(written: &[(String, bool, usize)], seed: u64, mode: SplitMode) -> Resul
         let held = stratified_holdout(
             &vec![positive; members.len()],
             count,
-            seed.wrapping_add(u64::from(positive)),
+            seed.wrapping_add(TEST_STREAM + u64::from(positive)),
         )?;
         for (&u, h) in members.iter().zip(held) {
             test[u] = h;

@@ -1,11 +1,12 @@
 //! Where an example's images come from: `--data` in the SIIM or PNG layout, or a synthetic
 //! set generated into the output folder.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use ptx_io::synth::{write_dataset, SynthOptions};
-use ptx_train::{DataConfig, Truth};
+use ptx_preproc::{Loaded, OnError, Source};
+use ptx_train::{DataConfig, SampleSource, Truth};
 
 /// The data section of every run of an example.
 ///
@@ -62,5 +63,46 @@ fn annotations(csv: std::path::PathBuf) -> Truth {
     Truth::Annotations {
         csv,
         rle: Default::default(),
+    }
+}
+
+/// `out/images` and `out/masks`, emptied of an earlier data set's files (which the index of
+/// this one would otherwise pick up) and created.
+///
+/// # Errors
+/// Folders that cannot be removed or created.
+pub fn fresh_png_dirs(out: &Path) -> Result<(PathBuf, PathBuf)> {
+    let dirs = (out.join("images"), out.join("masks"));
+    for dir in [&dirs.0, &dirs.1] {
+        match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("emptying {}", dir.display()));
+            }
+            _ => {}
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(dirs)
+}
+
+/// Sample `i` of `source` for writing a derived data set: with `on_error = skip` (the data
+/// section's) a file that fails to load is reported and left out (`None`), as training
+/// would; with `fail` it is the error.
+///
+/// # Errors
+/// A failed load with `on_error = fail`.
+pub fn load_for_writing(
+    source: &SampleSource,
+    i: usize,
+    image_id: &str,
+    on_error: OnError,
+) -> Result<Option<Loaded<<SampleSource as Source>::Meta>>> {
+    match source.load(i) {
+        Ok(loaded) => Ok(Some(loaded)),
+        Err(e) if on_error == OnError::Skip => {
+            eprintln!("warning: {image_id} left out: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(anyhow!("{image_id}: {e}")),
     }
 }

@@ -1,4 +1,5 @@
-//! Scoring trained models on an experiment's validation fold.
+//! Scoring trained models on a part of an experiment's data: its validation fold, or its
+//! held-out test part.
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use ptx_train::{
     validation_metrics, Dataset, Ensemble, Experiment, ImagePrediction, ValidationMetrics,
 };
 
-/// What a model scored on the validation fold (pixel threshold 0.5, the training size).
+/// What a model scored on a part of its data (pixel threshold 0.5, the training size).
 #[derive(Debug, Clone)]
 pub struct Scores {
     /// The trainer's validation numbers: the challenge's mean Dice, mean IoU, Dice over

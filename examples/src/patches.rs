@@ -8,8 +8,10 @@ use anyhow::{anyhow, Context, Result};
 use ndarray::Array2;
 use ptx_io::folds::{write_folds_csv, FoldRow};
 use ptx_io::image_file::{write_mask_png, write_png_gray8};
-use ptx_preproc::{resize, Interpolation, Loaded, PatchGrid, Source, Stitcher};
+use ptx_preproc::{resize, Interpolation, Loaded, PatchGrid, Stitcher};
 use ptx_train::{DataConfig, Dataset, ImagePrediction, Truth};
+
+use crate::data::{fresh_png_dirs, load_for_writing};
 
 /// The data section of the patches [`write_patch_dataset`] writes in `out` for `data`: PNG
 /// images and masks, each patch in its image's fold or test part (the folds file), nothing
@@ -43,19 +45,17 @@ pub fn write_patch_dataset(
     side: usize,
     out: &Path,
 ) -> Result<()> {
-    let (images, masks) = (out.join("images"), out.join("masks"));
     let stamp = out.join("done");
     let wanted = format!(
-        "{:?} {:?} {:?} seed {seed} whole {whole} side {side}",
-        data.images, data.subset, data.holdout
+        "{:?} {:?} {:?} {:?} {:?} seed {seed} whole {whole} side {side}",
+        data.images, data.truth, data.subset, data.holdout, data.folds
     );
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
         let dataset = Dataset::open(data, seed)?;
         let all: Vec<usize> = (0..dataset.samples().len()).collect();
         let source = dataset.source(&all)?;
         let grid = PatchGrid::square(side);
-        std::fs::create_dir_all(&images)?;
-        std::fs::create_dir_all(&masks)?;
+        let (images, masks) = fresh_png_dirs(out)?;
         let mut rows = Vec::new();
         eprintln!(
             "writing {side}-px patches of {} images in {}",
@@ -63,9 +63,11 @@ pub fn write_patch_dataset(
             out.display()
         );
         for (i, sample) in dataset.samples().iter().enumerate() {
-            let Loaded { image, mask, .. } = source
-                .load(i)
-                .map_err(|e| anyhow!("{}: {e}", sample.image_id))?;
+            let Some(Loaded { image, mask, .. }) =
+                load_for_writing(&source, i, &sample.image_id, data.on_error)?
+            else {
+                continue;
+            };
             let image = resize(image.view(), (whole, whole), Interpolation::Area)?;
             let mask = resize(mask.view(), (whole, whole), Interpolation::Nearest)?;
             let mask_patches = grid.split(mask.view())?;

@@ -263,18 +263,22 @@ fn dasic_et_al() {
             Sampling::All,
             "balanced once, before the split"
         );
-        // "CLAHE filter was used" (data preparation, before the augmentation); "rotation
-        // 0-20, brightness +-15 %, zoom +-10 %, horizontal flip"
+        // "In order to improve contrast of the image ... CLAHE filter was used" (the data
+        // preparation: every image, before the augmentation, in evaluation too; the
+        // evaluation pipeline is built from the same input section)
+        assert_eq!(e.input.prepare, Channel::Clahe);
+        assert_eq!(e.input.eval_pipeline().prepare, Channel::Clahe);
+        assert_eq!(e.input.channels.clip_limit, 2.0);
+        // "rotation 0-20, brightness +-15 %, zoom +-10 %, horizontal flip"
         let Augmentation::List(a) = &e.input.augmentation else {
             panic!("{:?}", e.input.augmentation)
         };
+        assert_eq!(a.transforms, ptx_preproc::Augment::dasic().transforms);
         assert!(
-            matches!(a.transforms[0], Transform::Clahe(_)),
-            "CLAHE first"
-        );
-        assert_eq!(
-            a.transforms[1..],
-            ptx_preproc::Augment::dasic().transforms[..]
+            !a.transforms
+                .iter()
+                .any(|t| matches!(t, Transform::Clahe(_))),
+            "CLAHE is not an augmentation here"
         );
         // "a custom weighted loss function that combines categorical focal loss with dice loss"
         let (terms, lambda) = segmentation_loss(e);
@@ -389,6 +393,9 @@ fn harmalkar_et_al() {
             assert_eq!(e.data.truth, Truth::None, "ChestX-ray14: labels, no masks");
             assert!(e.data.images.ends_with("nih/images"));
             assert_eq!(e.data.folds.count(), 11, "1,000 of 11,000 evaluate");
+            // One split for every pre-training run: the auto-encoders never train on the
+            // images any classifier evaluates on.
+            assert!(e.data.folds.file().unwrap().ends_with("pretrain-folds.csv"));
             assert!(
                 matches!(e.optimizer, OptimizerConfig::Sgd { momentum, .. } if momentum == 0.9)
             );

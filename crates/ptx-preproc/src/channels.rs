@@ -8,10 +8,11 @@ use crate::equalize::equalize_hist;
 use crate::error::{Error, Result};
 
 /// One input channel made from the grey image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// The image itself.
+    #[default]
     Raw,
     /// Adaptive histogram equalisation (CLAHE without clipping) on the stack's tile grid.
     Ahe,
@@ -145,8 +146,12 @@ impl ChannelStack {
         }
     }
 
-    /// One equalised channel of `image` (not [`Channel::Raw`], which is the image itself).
-    fn equalised(&self, channel: Channel, image: ArrayView2<'_, u8>) -> Result<Array2<u8>> {
+    /// One channel of `image` (with this stack's clip limit and tile grid).
+    pub(crate) fn equalised(
+        &self,
+        channel: Channel,
+        image: ArrayView2<'_, u8>,
+    ) -> Result<Array2<u8>> {
         match channel {
             Channel::Raw => Ok(image.to_owned()),
             Channel::Ahe => Clahe::ahe(self.tiles).apply(image),

@@ -4,7 +4,7 @@ use ndarray::{Array2, Array3, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use crate::augment::Augment;
-use crate::channels::ChannelStack;
+use crate::channels::{Channel, ChannelStack};
 use crate::error::{check_same_size, Result};
 use crate::normalize::Normalize;
 use crate::resize::{resize, resize_input, Interpolation};
@@ -13,15 +13,22 @@ use crate::resize::{resize, resize_input, Interpolation};
 ///
 /// 1. resize to `size` (image: area when shrinking, bilinear when growing, as OpenCV users
 ///    do; mask: nearest);
-/// 2. augment image and mask together (on the grey image, so that the CLAHE / AHE channels
+/// 2. prepare: replace the grey image by its `prepare` channel (none by default), in
+///    training and evaluation alike — a data set's preparation that the augmentation then
+///    works on, such as Dasic et al.'s CLAHE before their brightness changes;
+/// 3. augment image and mask together (on the grey image, so that the CLAHE / AHE channels
 ///    are computed from what the network sees);
-/// 3. stack the channels (raw + AHE + CLAHE by default);
-/// 4. normalise to `f32`; the mask becomes `0.0` / `1.0` (any non-zero value is foreground).
+/// 4. stack the channels (raw + AHE + CLAHE by default);
+/// 5. normalise to `f32`; the mask becomes `0.0` / `1.0` (any non-zero value is foreground).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Pipeline {
     /// Output `(height, width)`; `None` keeps the input's size.
     pub size: Option<(usize, usize)>,
+    /// The channel that replaces the grey image before the augmentation, computed with
+    /// `channels`' clip limit and tile grid ([`Channel::Raw`] by default: the image as it
+    /// is). Part of the input: the same in the training and the evaluation pipeline.
+    pub prepare: Channel,
     /// The augmentation (none by default: validation and inference).
     pub augment: Augment,
     /// The input channels.
@@ -34,6 +41,7 @@ impl Default for Pipeline {
     fn default() -> Self {
         Self {
             size: Some((512, 512)),
+            prepare: Channel::Raw,
             augment: Augment::default(),
             channels: ChannelStack::default(),
             normalize: Normalize::UnitRange,
@@ -59,6 +67,10 @@ impl Pipeline {
                 resize(mask, size, Interpolation::Nearest)?,
             ),
             _ => (image.to_owned(), mask.to_owned()),
+        };
+        let image = match self.prepare {
+            Channel::Raw => image,
+            channel => self.channels.equalised(channel, image.view())?,
         };
         let (image, mask) = if self.augment.transforms.is_empty() {
             (image, mask)

@@ -158,18 +158,7 @@ impl Dataset {
     /// Images without a truth, for prediction: every sample is unlabelled (`positive`
     /// false) and loads with an empty mask.
     pub fn unlabelled(files: Vec<PathBuf>) -> Self {
-        let samples: Vec<Sample> = files
-            .into_iter()
-            .map(|image| Sample {
-                image_id: image
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                image,
-                mask: None,
-                positive: false,
-            })
-            .collect();
+        let samples: Vec<Sample> = files.into_iter().map(unlabelled_sample).collect();
         Self {
             splits: vec![Split::Fold(0); samples.len()],
             samples,
@@ -420,15 +409,7 @@ fn images_only(root: &Path, labels: &Path) -> Result<DatasetIndex> {
                     .file_stem()
                     .is_some_and(|s| listed.contains(s.to_string_lossy().as_ref()))
             })
-            .map(|image| Sample {
-                image_id: image
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                image,
-                mask: None,
-                positive: false,
-            })
+            .map(unlabelled_sample)
             .collect();
     samples.sort_by(|a, b| a.image_id.cmp(&b.image_id));
     Ok(DatasetIndex {
@@ -461,4 +442,17 @@ fn read_folds(csv: &Path, samples: &[Sample], k: usize) -> Result<Vec<Split>> {
             }),
         })
         .collect()
+}
+
+/// An image without a mask or a class: its ImageId is its file stem.
+fn unlabelled_sample(image: PathBuf) -> Sample {
+    Sample {
+        image_id: image
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        image,
+        mask: None,
+        positive: false,
+    }
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ptx_models::{ModelConfig, UnetConfig};
-use ptx_preproc::Preset;
+use ptx_preproc::{Channel, Preset};
 use ptx_train::{
     Augmentation, DataConfig, Experiment, Folds, LossConfig, Monitor, Sampling, Truth,
 };
@@ -80,6 +80,21 @@ fn augmentation_is_a_preset_or_a_list() {
     assert!(matches!(e.input.augmentation, Augmentation::List(_)));
     let err = rejected(&format!("{DATA}[input]\npreset = \"viel\"\n{list}"));
     assert!(err.contains("`preset` or `augment`"), "{err}");
+}
+
+#[test]
+fn preparation_is_part_of_the_evaluation_input() {
+    let e = Experiment::from_toml(DATA).unwrap();
+    assert_eq!(e.input.prepare, Channel::Raw);
+    // The default is not written, so experiment files from before the key read the same.
+    assert!(!e.to_toml().unwrap().contains("prepare"));
+    let p = Experiment::from_toml(&format!("{DATA}[input]\nprepare = \"clahe\"\n")).unwrap();
+    assert_eq!(p.input.prepare, Channel::Clahe);
+    assert_eq!(p.input.train_pipeline().prepare, Channel::Clahe);
+    assert_eq!(p.input.eval_pipeline().prepare, Channel::Clahe);
+    assert!(!p.input.same_eval_input(&e.input));
+    let again = Experiment::from_toml(&p.to_toml().unwrap()).unwrap();
+    assert_eq!(again.input, p.input);
 }
 
 #[test]

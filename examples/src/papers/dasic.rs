@@ -16,14 +16,13 @@ use anyhow::{Context, Result};
 use ptx_io::synth::SynthOptions;
 use ptx_losses::{Combined, Focal, Loss, Overlap};
 use ptx_models::{EncoderName, ModelConfig, UnetConfig};
-use ptx_preproc::augment::{Limit, RandomClahe, Transform};
-use ptx_preproc::{Augment, ChannelStack};
+use ptx_preproc::{Augment, Channel, ChannelStack};
 use ptx_train::{
     Augmentation, Experiment, Folds, LossConfig, Monitor, OptimizerConfig, Select, Subset,
 };
 
 use crate::args::{positive, CommonArgs, Scale};
-use crate::eval::{evaluate, predict, Part as Scored, Scores};
+use crate::eval::{predict, Part as Scored, Scores};
 use crate::papers::{base_experiment, discard, Run};
 use crate::patches::{patch_data, stitch, write_patch_dataset};
 use crate::table::{num, write_results, Table};
@@ -113,22 +112,6 @@ pub fn loss() -> Combined {
     Combined::single(Loss::Dice(Overlap::default())).with(0.25, Loss::Focal(Focal::default()))
 }
 
-/// The augmentation: CLAHE first (the paper's data preparation: "In order to improve
-/// contrast of the image ... CLAHE filter was used"; clip limit 2, 8 x 8 tiles), then the
-/// paper's rotation, brightness, zoom and flip.
-pub fn augmentation() -> Augment {
-    let clahe = Transform::Clahe(RandomClahe {
-        clip_limit: Limit::range(2.0, 2.0),
-        p: 1.0,
-        ..RandomClahe::default()
-    });
-    Augment::new(
-        std::iter::once(clahe)
-            .chain(Augment::dasic().transforms)
-            .collect(),
-    )
-}
-
 /// One backbone's runs.
 #[derive(Debug, Clone)]
 pub struct Backbone {
@@ -178,8 +161,12 @@ pub fn experiments(args: &CommonArgs, only: Option<&[usize]>) -> Result<(Vec<Bac
             &s,
             args,
         );
+        // CLAHE as the data preparation: every image, before the augmentation and in
+        // evaluation alike ("In order to improve contrast of the image ... CLAHE filter was
+        // used"; clip limit 2, 8 x 8 tiles), replicated to the encoders' three channels.
+        exp.input.prepare = Channel::Clahe;
         exp.input.channels = ChannelStack::replicate(3);
-        exp.input.augmentation = Augmentation::List(augmentation());
+        exp.input.augmentation = Augmentation::List(Augment::dasic());
         exp.loss = LossConfig::Segmentation {
             loss: loss(),
             classification: None,
@@ -243,13 +230,7 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         patches,
     } in &backbones
     {
-        let whole_fit = whole.fit(args)?;
-        let whole_scores = evaluate(
-            std::slice::from_ref(&whole_fit.final_dir),
-            &whole.experiment,
-            Scored::Validation,
-            args.threads,
-        )?;
+        let whole_scores = whole.fit_and_score(args, Scored::Validation)?;
         let patch_fit = patches.fit(args)?;
         let patch_scores =
             evaluate_patches(&patches.experiment, &patch_fit.final_dir, s.size, args)?;

@@ -17,6 +17,7 @@
 //! found by the LR range test, cosine annealing, class-weighted BCE + Dice, 100 epochs with
 //! early stopping, 5 folds.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -102,9 +103,9 @@ pub fn paper_tables() -> Vec<Table> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StageEpochs {
     /// Stage 1 (each freezing mode).
-    pub stage1: Option<usize>,
+    pub stage1: Option<NonZeroUsize>,
     /// Stage 2 (each fold).
-    pub stage2: Option<usize>,
+    pub stage2: Option<NonZeroUsize>,
 }
 
 /// Weighted BCE with the background at 0.01 ("Class weight is set as 0.01 according to the
@@ -155,8 +156,8 @@ pub fn experiments(args: &CommonArgs, epochs: StageEpochs) -> Result<Protocol> {
     let seresnext = args.pretrained(EncoderName::SeResnext50)?;
     let runs = s.out.join("runs");
     let early = Some(EarlyStop::default());
-    let epochs1 = positive(epochs.stage1.unwrap_or(s.epochs));
-    let epochs2 = positive(epochs.stage2.unwrap_or(s.epochs));
+    let epochs1 = epochs.stage1.unwrap_or(positive(s.epochs));
+    let epochs2 = epochs.stage2.unwrap_or(positive(s.epochs));
 
     // Stage 1: DenseNet121 U-Net + classifier, multi-task, in three freezing modes.
     let mut stage1 = Vec::new();
@@ -252,7 +253,12 @@ pub fn run(args: &CommonArgs, epochs: StageEpochs) -> Result<Vec<Table>> {
         let fitted = run.fit(args)?;
         let record = fitted
             .best
-            .and_then(|(epoch, _)| fitted.history.get(epoch - 1).cloned())
+            .and_then(|(epoch, _)| {
+                epoch
+                    .checked_sub(1)
+                    .and_then(|i| fitted.history.get(i))
+                    .cloned()
+            })
             .context("stage 1 kept no epoch")?;
         let f2 = record.val_f2.unwrap_or(f64::NAN);
         modes.row(vec![

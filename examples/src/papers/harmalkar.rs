@@ -19,7 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use ptx_io::folds::stratified_holdout;
+use ptx_io::folds::{stratified_holdout, stratified_k_fold, write_folds_csv, FoldRow, Split};
 use ptx_io::nih::{read_entries, write_synthetic};
 use ptx_io::synth::SynthOptions;
 use ptx_losses::{Combined, Focal, Loss, Overlap};
@@ -32,7 +32,7 @@ use ptx_train::{
 
 use crate::args::{CommonArgs, Scale, Settings};
 use crate::cluster::{dbscan_into, pca};
-use crate::eval::{evaluate, Part as Scored};
+use crate::eval::Part as Scored;
 use crate::latent::{encode_all, train as train_latent, LatentOptions};
 use crate::papers::{base_experiment, discard, Run};
 use crate::table::{num, write_results, Table};
@@ -58,6 +58,10 @@ pub const CLUSTERS: usize = 14;
 
 /// SIIM images held out for the test ("N=1159" of 12,047).
 pub const TEST_IMAGES: usize = 1159;
+
+/// Epochs of the auto-encoder and the beta-VAE at the paper's scale ("trained for over 50
+/// epochs until loss convergence").
+pub const LATENT_EPOCHS: usize = 50;
 
 /// ChestX-ray14 images of the pre-training: 10,000 to train, 1,000 to evaluate.
 pub const PRETRAIN_IMAGES: (usize, usize) = (10_000, 1_000);
@@ -181,7 +185,11 @@ fn classifier_experiment(
 
 /// The pre-training images: ChestX-ray14's layout (`images/` and its label file), the label
 /// file of the chosen images (`ImageId,class`, 1 for pneumothorax) and their data section
-/// (11 folds: a tenth, 1,000 of 11,000, evaluates).
+/// (11 folds: a tenth, 1,000 of 11,000, evaluates). The folds come from one file written with
+/// the labels, so that the label classifier, the auto-encoders and the pseudo-label
+/// classifiers all hold out the same images (a split drawn per labels file would stratify the
+/// pseudo-label classifiers' folds by cluster, and their validation images would be the
+/// auto-encoders' training images).
 #[derive(Debug, Clone)]
 pub struct Pretraining {
     /// The ChestX-ray14 folder's label file.
@@ -219,7 +227,7 @@ fn pretraining(args: &CommonArgs, s: &Settings) -> Result<Pretraining> {
     };
     let mut data = DataConfig::new(root.join("images"), Truth::None);
     data.labels = Some(s.out.join("pretrain-labels.csv"));
-    data.folds = Folds::new(11, 0)?;
+    data.folds = Folds::new(11, 0)?.from_file(s.out.join("pretrain-folds.csv"));
     Ok(Pretraining {
         entries,
         data,
@@ -257,14 +265,28 @@ fn write_pretraining_labels(p: &Pretraining, args: &CommonArgs, s: &Settings) ->
         let mut keep = chosen.into_iter();
         entries.retain(|_| keep.next().unwrap_or(false));
     }
+    let positive: Vec<bool> = entries.iter().map(|e| e.has("Pneumothorax")).collect();
     let labels = p.data.labels.as_ref().context("pre-training labels")?;
     ptx_io::write_atomic(labels, |f| {
         writeln!(f, "ImageId,class")?;
-        for e in &entries {
-            writeln!(f, "{},{}", e.image_id(), u8::from(e.has("Pneumothorax")))?;
+        for (e, &positive) in entries.iter().zip(&positive) {
+            writeln!(f, "{},{}", e.image_id(), u8::from(positive))?;
         }
         Ok(())
     })?;
+    let folds = stratified_k_fold(&positive, p.data.folds.count(), args.seed)?;
+    let rows: Vec<FoldRow> = entries
+        .iter()
+        .zip(positive)
+        .zip(folds)
+        .map(|((e, label), fold)| FoldRow {
+            image_id: e.image_id().to_string(),
+            label,
+            fold: Split::Fold(fold),
+        })
+        .collect();
+    let file = p.data.folds.file().context("pre-training folds")?;
+    write_folds_csv(file, &rows)?;
     Ok(())
 }
 
@@ -390,7 +412,10 @@ fn pseudo_labels_file(out: &Path, latent: Latent) -> PathBuf {
 /// The validation accuracy at the best epoch of a fit.
 fn best_accuracy(fit: &FitReport) -> Option<f64> {
     let (epoch, _) = fit.best?;
-    fit.history.get(epoch - 1).and_then(|r| r.val_accuracy)
+    epoch
+        .checked_sub(1)
+        .and_then(|i| fit.history.get(i))
+        .and_then(|r| r.val_accuracy)
 }
 
 /// Runs the pre-training (labels, and pseudo-labels of both latents) and the segmentation
@@ -436,13 +461,7 @@ pub fn run(args: &CommonArgs) -> Result<(Table, Table)> {
         &["Model", "Dice score"],
     );
     for (name, run) in &p.segmentation {
-        let fitted = run.fit(args)?;
-        let scores = evaluate(
-            std::slice::from_ref(&fitted.final_dir),
-            &run.experiment,
-            Scored::Test,
-            args.threads,
-        )?;
+        let scores = run.fit_and_score(args, Scored::Test)?;
         discard(args, std::slice::from_ref(&run.dir))?;
         table.row(vec![
             name.clone(),
@@ -500,16 +519,20 @@ fn pseudo_labels(
     let side = (s.size / 16 * 16).clamp(16, 256);
     let pipeline = ptx_preproc::Pipeline {
         size: Some((side, side)),
-        augment: Default::default(),
         channels: ChannelStack::replicate(1),
-        normalize: Default::default(),
+        ..ptx_preproc::Pipeline::default()
     };
     let options = LatentOptions {
         beta: match latent {
             Latent::Ae => None,
             Latent::Vae => Some(4.0),
         },
-        epochs: s.epochs.max(5),
+        // "The network was trained for over 50 epochs until loss convergence."
+        epochs: if s.synthetic {
+            s.epochs.max(5)
+        } else {
+            LATENT_EPOCHS
+        },
         seed: args.seed,
         ..LatentOptions::default()
     };

@@ -15,6 +15,7 @@ use ptx_models::ModelConfig;
 use ptx_train::{DataConfig, Experiment, FitReport, Resume, Trainer};
 
 use crate::args::{positive, CommonArgs, Settings};
+use crate::eval::{evaluate, Part, Scores};
 
 pub mod dasic;
 pub mod haghanifar;
@@ -94,6 +95,20 @@ impl Run {
     /// As [`Trainer::new`] and [`Trainer::fit`].
     pub fn fit(&self, args: &CommonArgs) -> Result<FitReport> {
         fit(self.experiment.clone(), &self.dir, args)
+    }
+
+    /// Trains it, then scores its final model on `part` of its data.
+    ///
+    /// # Errors
+    /// As [`Run::fit`] and [`evaluate`].
+    pub fn fit_and_score(&self, args: &CommonArgs, part: Part) -> Result<Scores> {
+        let fitted = self.fit(args)?;
+        evaluate(
+            std::slice::from_ref(&fitted.final_dir),
+            &self.experiment,
+            part,
+            args.threads,
+        )
     }
 }
 

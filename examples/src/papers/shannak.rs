@@ -26,7 +26,7 @@ use ptx_train::{Augmentation, EarlyStop, Experiment, InitFrom, LossConfig, Monit
 
 use crate::args::{CommonArgs, Scale, Settings};
 use crate::augmented::{self, SplitMode};
-use crate::eval::{evaluate, Part as Scored};
+use crate::eval::Part as Scored;
 use crate::papers::{base_experiment, discard, Run};
 use crate::table::{num, write_results, Table};
 
@@ -242,13 +242,7 @@ pub fn run(args: &CommonArgs, split: SplitMode, only: Option<&[usize]>) -> Resul
         &COLUMNS,
     );
     for (i, run) in &segmentation {
-        let fitted = run.fit(args)?;
-        let scores = evaluate(
-            std::slice::from_ref(&fitted.final_dir),
-            &run.experiment,
-            Scored::Test,
-            args.threads,
-        )?;
+        let scores = run.fit_and_score(args, Scored::Test)?;
         table.row(vec![
             ROWS[*i].0.to_string(),
             num(Some(scores.metrics.dice), 2),

@@ -26,7 +26,7 @@ use ptx_train::{
 };
 
 use crate::args::{positive, CommonArgs, Scale};
-use crate::eval::{evaluate, Part as Scored};
+use crate::eval::Part as Scored;
 use crate::papers::{base_experiment, discard, Run};
 use crate::table::{mark, num, write_results, Table};
 
@@ -252,13 +252,7 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
     let mut table = Table::new("Table 6: Ablation study (this run)", &COLUMNS);
     for (m, stage1, stage2) in &combinations {
         stage1.fit(args)?;
-        let fit2 = stage2.fit(args)?;
-        let scores = evaluate(
-            std::slice::from_ref(&fit2.final_dir),
-            &stage2.experiment,
-            Scored::Validation,
-            args.threads,
-        )?;
+        let scores = stage2.fit_and_score(args, Scored::Validation)?;
         table.row(row(
             m,
             num(Some(scores.metrics.dice), 3),

@@ -2,7 +2,7 @@
 
 use std::num::NonZeroUsize;
 
-use ptx_preproc::{Augment, ChannelStack, Normalize, Pipeline, Preset};
+use ptx_preproc::{Augment, Channel, ChannelStack, Normalize, Pipeline, Preset};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -16,6 +16,11 @@ use crate::{Error, Result};
 pub struct InputConfig {
     /// `[height, width]` the images are resized to, in pixels. Default `[512, 512]`.
     pub size: [NonZeroUsize; 2],
+    /// The channel that replaces the grey image before the augmentation, in training,
+    /// validation and inference alike (computed with `channels`' clip limit and tiles): a
+    /// data set's preparation, such as a CLAHE that the augmentation's brightness changes
+    /// then work on. `prepare = "raw"` (the default) leaves the image as it is.
+    pub prepare: Channel,
     /// The input channels (raw + AHE + CLAHE by default).
     pub channels: ChannelStack,
     /// The normalisation (to [0, 1] by default).
@@ -37,6 +42,7 @@ impl Default for InputConfig {
     fn default() -> Self {
         Self {
             size: [super::nonzero(512); 2],
+            prepare: Channel::Raw,
             channels: ChannelStack::default(),
             normalize: Normalize::default(),
             augmentation: Augmentation::Preset(Preset::None),
@@ -75,6 +81,7 @@ impl InputConfig {
     pub fn eval_pipeline(&self) -> Pipeline {
         Pipeline {
             size: Some(self.size()),
+            prepare: self.prepare,
             augment: Augment::default(),
             channels: self.channels.clone(),
             normalize: self.normalize.clone(),
@@ -82,9 +89,10 @@ impl InputConfig {
     }
 
     /// Whether `other` gives the network the same inputs in validation and inference (size,
-    /// channels, normalisation; the augmentation may differ).
+    /// preparation, channels, normalisation; the augmentation may differ).
     pub fn same_eval_input(&self, other: &InputConfig) -> bool {
         self.size == other.size
+            && self.prepare == other.prepare
             && self.channels == other.channels
             && self.normalize == other.normalize
     }
@@ -96,6 +104,8 @@ impl InputConfig {
 struct RawInput {
     #[serde(default = "default_size")]
     size: [NonZeroUsize; 2],
+    #[serde(default, skip_serializing_if = "is_raw")]
+    prepare: Channel,
     #[serde(default)]
     channels: ChannelStack,
     #[serde(default)]
@@ -104,6 +114,10 @@ struct RawInput {
     preset: Option<Preset>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     augment: Option<Augment>,
+}
+
+fn is_raw(c: &Channel) -> bool {
+    *c == Channel::Raw
 }
 
 fn default_size() -> [NonZeroUsize; 2] {
@@ -129,6 +143,7 @@ impl TryFrom<RawInput> for InputConfig {
         };
         Ok(Self {
             size: raw.size,
+            prepare: raw.prepare,
             channels: raw.channels,
             normalize: raw.normalize,
             augmentation,
@@ -144,6 +159,7 @@ impl From<InputConfig> for RawInput {
         };
         Self {
             size: c.size,
+            prepare: c.prepare,
             channels: c.channels,
             normalize: c.normalize,
             preset,

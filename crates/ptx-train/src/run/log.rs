@@ -74,16 +74,23 @@ impl EpochRecord {
 
     /// The epoch's progress line, of `epochs` in all; `kept` marks a new best checkpoint.
     pub(crate) fn summary(&self, epochs: usize, kept: bool) -> String {
-        let opt = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.4}"));
+        // Only what the objective measures: masks (dice, dice+), image scores (F2, accuracy).
+        let mut measured = String::new();
+        let mut add = |name: &str, v: Option<f64>| {
+            if let Some(v) = v.filter(|v| v.is_finite()) {
+                measured.push_str(&format!("  {name} {v:.4}"));
+            }
+        };
+        add("dice", Some(self.val_dice));
+        add("dice+", self.val_dice_positive);
+        add("F2", self.val_f2);
+        add("accuracy", self.val_accuracy);
         format!(
-            "epoch {:>3}/{epochs}  lr {:.2e}  train loss {:.4}  val loss {:.4}  dice {:.4}  dice+ {}  F2 {}  {:.1} img/s{}{}",
+            "epoch {:>3}/{epochs}  lr {:.2e}  train loss {:.4}  val loss {:.4}{measured}  {:.1} img/s{}{}",
             self.epoch,
             self.lr,
             self.train_loss,
             self.val_loss,
-            self.val_dice,
-            opt(self.val_dice_positive),
-            opt(self.val_f2),
             self.images_per_second,
             if kept { "  *" } else { "" },
             if self.skipped > 0 {
