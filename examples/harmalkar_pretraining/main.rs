@@ -20,8 +20,7 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(dir) = &args.common.print_config {
-        let runs = ptx_examples::papers::harmalkar::runs(&args.common)?;
-        return ptx_examples::papers::print_config(&runs, dir);
+        return ptx_examples::papers::harmalkar::print_config(&args.common, dir);
     }
     let (table, pre) = ptx_examples::papers::harmalkar::run(&args.common)?;
     println!("{}\n{}", table.to_markdown(), pre.to_markdown());

@@ -135,9 +135,17 @@ pub fn write(data: &DataConfig, seed: u64, side: usize, mode: SplitMode, out: &P
     Ok(())
 }
 
-/// The split of the written images: by original ([`SplitMode::LeakFree`]) or by image
-/// ([`SplitMode::Paper`]).
-fn split(written: &[(String, bool, usize)], seed: u64, mode: SplitMode) -> Result<Vec<FoldRow>> {
+/// The split of the written images, each `(ImageId, positive, index of its original)`: by
+/// original ([`SplitMode::LeakFree`]) or by image ([`SplitMode::Paper`]). [`write()`] calls it
+/// on what it wrote; it needs no pixels, so a split can be built from a label list alone.
+///
+/// # Errors
+/// Too few images of a class for the folds.
+pub fn split(
+    written: &[(String, bool, usize)],
+    seed: u64,
+    mode: SplitMode,
+) -> Result<Vec<FoldRow>> {
     // The units split: originals or images, with their labels.
     let unit_of: Vec<usize> = match mode {
         SplitMode::LeakFree => written.iter().map(|w| w.2).collect(),

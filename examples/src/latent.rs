@@ -14,7 +14,7 @@ use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Reduction, Tensor};
 
 /// What to train.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct LatentOptions {
     /// Code size. Default 32.
     pub latent: i64,

@@ -164,3 +164,99 @@ fn evaluate_bad_rle_names_the_image() {
     // img.a: truth pixels 0-3, prediction 2-5: Dice 0.5; img.b both empty: 1.
     assert!(out.contains("mean Dice          0.750000"), "{out}");
 }
+
+const FULL: &str = "siim/csv/train-rle.full.torchxrayvision.csv";
+
+#[test]
+fn evaluate_the_full_annotation_file() {
+    let Some(truth) = shared(FULL) else {
+        return;
+    };
+    // the file against itself: every image scores 1 (several rows of an image united)
+    let o = ptx(&[
+        &"evaluate",
+        &"--truth",
+        &truth,
+        &"--pred",
+        &truth,
+        &"--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["images"], 12_047, "{v}");
+    assert_eq!(v["positive_images"], 2_669, "{v}");
+    assert_eq!(v["mean_dice"].as_f64(), Some(1.0), "{v}");
+    assert_eq!(v["mean_iou"].as_f64(), Some(1.0), "{v}");
+    // an all-empty submission: the 9,378 negatives score 1, the positives 0
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.csv");
+    let text = std::fs::read_to_string(&truth).unwrap();
+    let mut ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    ids.dedup();
+    let mut csv = String::from("ImageId,EncodedPixels\n");
+    for id in &ids {
+        csv.push_str(&format!("{id},-1\n"));
+    }
+    std::fs::write(&empty, csv).unwrap();
+    let o = ptx(&[
+        &"evaluate",
+        &"--truth",
+        &truth,
+        &"--pred",
+        &empty,
+        &"--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let expected = 9_378.0 / 12_047.0;
+    assert!(
+        (v["mean_dice"].as_f64().unwrap() - expected).abs() < 1e-12,
+        "{v}"
+    );
+}
+
+#[test]
+fn masks_and_encode_round_trip_the_real_positives() {
+    let Some(truth) = shared(FULL) else {
+        return;
+    };
+    // the 3,576 rows of the 2,669 positive images
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&truth).unwrap();
+    let positives: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim_end().ends_with("-1"))
+        .collect();
+    assert_eq!(positives.len(), 3_576);
+    let rows = dir.path().join("positives.csv");
+    std::fs::write(
+        &rows,
+        format!("ImageId,EncodedPixels\n{}\n", positives.join("\n")),
+    )
+    .unwrap();
+    let masks = dir.path().join("masks");
+    let o = ptx(&[&"masks", &"--annotations", &rows, &"--out", &masks]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_dir(&masks).unwrap().count(), 2_669);
+    let encoded = dir.path().join("encoded.csv");
+    let o = ptx(&[&"encode", &"--masks", &masks, &"--out", &encoded]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // one united row per image, scoring 1 against the original rows
+    let o = ptx(&[
+        &"evaluate",
+        &"--truth",
+        &rows,
+        &"--pred",
+        &encoded,
+        &"--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["images"], 2_669, "{v}");
+    assert_eq!(v["mean_dice"].as_f64(), Some(1.0), "{v}");
+}

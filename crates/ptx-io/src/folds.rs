@@ -45,15 +45,20 @@ impl std::fmt::Display for Split {
     }
 }
 
+/// A fold column value that is neither a number nor `test`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("fold {0:?} (expected a number or `test`)")]
+pub struct BadSplit(pub String);
+
 impl TryFrom<String> for Split {
-    type Error = String;
-    fn try_from(s: String) -> std::result::Result<Self, String> {
+    type Error = BadSplit;
+    fn try_from(s: String) -> std::result::Result<Self, BadSplit> {
         match s.trim() {
             "test" => Ok(Split::Test),
             n => n
                 .parse()
                 .map(Split::Fold)
-                .map_err(|_| format!("fold {n:?} (expected a number or `test`)")),
+                .map_err(|_| BadSplit(n.to_owned())),
         }
     }
 }

@@ -44,6 +44,29 @@ pub const FINDINGS: [&str; 14] = [
     "Hernia",
 ];
 
+/// The share of ChestX-ray14's 112,120 images labelled with each of [`FINDINGS`] (same
+/// order), measured on `Data_Entry_2017_v2020.csv` (a test measures the file again); 53.84 %
+/// are `No Finding`. Rounded to 5 decimals.
+pub const PREVALENCE: [f64; 14] = [
+    0.10309, 0.02476, 0.11877, 0.17743, 0.05157, 0.05647, 0.01276, 0.04729, 0.04163, 0.02054,
+    0.02244, 0.01504, 0.03019, 0.00202,
+];
+
+/// The share of each of [`FINDINGS`] among `entries` (0 for every finding when empty).
+pub fn prevalence(entries: &[Entry]) -> [f64; 14] {
+    let mut out = [0.0; 14];
+    for e in entries {
+        for (share, finding) in out.iter_mut().zip(FINDINGS) {
+            if e.has(finding) {
+                *share += 1.0;
+            }
+        }
+    }
+    out.iter_mut()
+        .for_each(|s| *s /= entries.len().max(1) as f64);
+    out
+}
+
 /// One row of the label file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -145,9 +168,11 @@ pub struct NihSummary {
 
 /// Writes a synthetic stand-in for ChestX-ray14 in its layout under `out`: `images/NNNNNNNN_000.png`
 /// (the synthetic radiographs of [`crate::synth`], one patient each) and `Data_Entry_2017.csv`
-/// with the real header. An image with a drawn pneumothorax is labelled `Pneumothorax`; the
-/// others get another finding (uniformly among the other 13) or `No Finding`, half each; the
-/// findings other than pneumothorax are labels only (nothing is drawn for them).
+/// with the real header. An image with a drawn pneumothorax is labelled `Pneumothorax` (so
+/// that finding's share is `options.positive_share`); each of the other 13 findings is drawn
+/// independently with its real share ([`PREVALENCE`]), `No Finding` when none is. The other
+/// findings are labels only (nothing is drawn for them), and their co-occurrence is not the
+/// real one: drawn independently, 49 % of images get one of them against 46 % in the real file.
 ///
 /// # Errors
 /// [`Error::Io`], [`Error::Png`].
@@ -155,26 +180,28 @@ pub fn write_synthetic(out: &Path, options: &SynthOptions) -> Result<NihSummary>
     let images = out.join("images");
     std::fs::create_dir_all(&images).map_err(|e| Error::io(&images, e))?;
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x0c4e_57a1);
-    let others: Vec<&str> = FINDINGS
-        .iter()
-        .copied()
-        .filter(|f| *f != "Pneumothorax")
-        .collect();
     let mut rows = Vec::with_capacity(options.count);
     let mut pneumothorax = 0;
     for index in 0..options.count {
         let case = generate(options, index);
         let name = format!("{:08}_000.png", index + 1);
         write_png_gray8(images.join(&name), &case.image.view())?;
-        let labels = if case.lesions.is_empty() {
-            if rng.random::<bool>() {
-                "No Finding".to_owned()
-            } else {
-                others[rng.random_range(0..others.len())].to_owned()
+        let mut findings: Vec<&str> = Vec::new();
+        for (finding, share) in FINDINGS.iter().zip(PREVALENCE) {
+            let drawn = rng.random_bool(share); // drawn for every finding: one stream per image
+            if *finding == "Pneumothorax" {
+                if !case.lesions.is_empty() {
+                    pneumothorax += 1;
+                    findings.push(finding);
+                }
+            } else if drawn {
+                findings.push(finding);
             }
+        }
+        let labels = if findings.is_empty() {
+            "No Finding".to_owned()
         } else {
-            pneumothorax += 1;
-            "Pneumothorax".to_owned()
+            findings.join("|")
         };
         let side = options.size;
         rows.push(format!(

@@ -2,7 +2,7 @@
 //! layout read back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ptx_io::nih::{read_entries, write_synthetic, FINDINGS};
+use ptx_io::nih::{prevalence, read_entries, write_synthetic, FINDINGS, PREVALENCE};
 use ptx_io::synth::SynthOptions;
 
 #[test]
@@ -26,6 +26,36 @@ fn the_real_label_file() {
         for f in &e.findings {
             assert!(FINDINGS.contains(&f.as_str()), "{f}");
         }
+    }
+    // the shares the synthetic stand-in draws from are this file's
+    for ((finding, measured), constant) in FINDINGS.iter().zip(prevalence(&entries)).zip(PREVALENCE)
+    {
+        assert!(
+            (measured - constant).abs() <= 5e-6,
+            "{finding}: {measured} vs {constant}"
+        );
+    }
+}
+
+#[test]
+fn the_stand_in_follows_the_real_label_frequencies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = SynthOptions {
+        count: 1500,
+        size: 32,
+        seed: 11,
+        positive_share: PREVALENCE[7],
+        ..SynthOptions::default()
+    };
+    let summary = write_synthetic(tmp.path(), &options).unwrap();
+    let entries = read_entries(&summary.labels).unwrap();
+    // each finding within 4 binomial standard deviations of its real share
+    for ((finding, got), want) in FINDINGS.iter().zip(prevalence(&entries)).zip(PREVALENCE) {
+        let sigma = (want * (1.0 - want) / 1500.0).sqrt();
+        assert!(
+            (got - want).abs() <= 4.0 * sigma + 1e-3,
+            "{finding}: {got:.4} vs {want:.4}"
+        );
     }
 }
 

@@ -55,7 +55,7 @@ mod sampling;
 mod visual;
 mod warp;
 
-pub use augment::{Augment, Preset};
+pub use augment::{Augment, Preset, UnknownPreset};
 pub use channels::{Channel, ChannelStack};
 pub use clahe::{Clahe, TileGrid};
 pub use equalize::equalize_hist;

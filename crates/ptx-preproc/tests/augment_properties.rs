@@ -284,7 +284,11 @@ fn presets_round_trip_through_toml_and_json() {
         assert_eq!(serde_json::from_str::<Augment>(&json).unwrap(), augment);
         assert_eq!(preset.name().parse::<Preset>().unwrap(), preset);
     }
-    assert!("nope".parse::<Preset>().unwrap_err().contains("haghanifar"));
+    assert!("nope"
+        .parse::<Preset>()
+        .unwrap_err()
+        .to_string()
+        .contains("haghanifar"));
 }
 
 #[test]

@@ -131,12 +131,7 @@ impl Dataset {
                 s.positive = c != 0;
             }
         }
-        if let Some(subset) = config.subset {
-            let kept = balanced_subset(
-                &index.labels(),
-                subset.negatives_per_positive,
-                seed.wrapping_add(SUBSET_STREAM),
-            )?;
+        if let Some(kept) = subset(&index.labels(), config, seed)? {
             index.samples = kept.iter().map(|&i| index.samples[i].clone()).collect();
             classes = classes.map(|c| kept.iter().map(|&i| c[i]).collect());
         }
@@ -153,6 +148,34 @@ impl Dataset {
             annotations,
             form,
         })
+    }
+
+    /// The images a run of `config` under `seed` uses and the split of each, from the images'
+    /// labels alone: `labelled` lists every image as `(ImageId, positive)`, and the draws are
+    /// those of [`Dataset::open`] over a folder holding exactly these images (which sorts
+    /// them by ImageId, as this does), so a paper's split can be built, checked and shared
+    /// before the images are at hand. A folds file in `config` is not read: its rows are the
+    /// plan.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a hold-out larger than the images; [`Error::PtxIo`] when the
+    /// images cannot be split (too few of a class for the folds or the subset).
+    pub fn plan(
+        labelled: &[(String, bool)],
+        config: &DataConfig,
+        seed: u64,
+    ) -> Result<Vec<(String, Split)>> {
+        let mut sorted: Vec<&(String, bool)> = labelled.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let labels: Vec<bool> = sorted.iter().map(|(_, l)| *l).collect();
+        let kept = subset(&labels, config, seed)?.unwrap_or_else(|| (0..labels.len()).collect());
+        let kept_labels: Vec<bool> = kept.iter().map(|&i| labels[i]).collect();
+        let splits = deal(&kept_labels, config, seed)?;
+        Ok(kept
+            .into_iter()
+            .zip(splits)
+            .map(|(i, split)| (sorted[i].0.clone(), split))
+            .collect())
     }
 
     /// Images without a truth, for prediction: every sample is unlabelled (`positive`
@@ -369,6 +392,21 @@ fn read_classes(csv: &Path, samples: &[Sample]) -> Result<Vec<i64>> {
                 })
         })
         .collect()
+}
+
+/// The indices of `config.subset`'s balanced subset of `labels` (`None` without a subset).
+fn subset(labels: &[bool], config: &DataConfig, seed: u64) -> Result<Option<Vec<usize>>> {
+    config
+        .subset
+        .map(|subset| {
+            balanced_subset(
+                labels,
+                subset.negatives_per_positive,
+                seed.wrapping_add(SUBSET_STREAM),
+            )
+        })
+        .transpose()
+        .map_err(Into::into)
 }
 
 /// The test part held out (stratified) and the rest dealt into stratified folds.

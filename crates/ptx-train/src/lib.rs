@@ -113,5 +113,5 @@ pub use run::log::EpochRecord;
 pub use run::swa;
 pub use run::{FitReport, Resume, Trainer};
 pub use schedule::{ScheduleConfig, ScheduleKind, ScheduleState, Scheduler};
-pub use stopping::{EarlyStopping, Goal, KeepBest, Kept};
+pub use stopping::Goal;
 pub use system::{Prediction, System, SystemConfig, SYSTEM_FILE};

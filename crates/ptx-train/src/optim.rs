@@ -112,7 +112,8 @@ impl OptimizerConfig {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the learning rate, momentum and the other values' ranges.
+    pub(crate) fn validate(&self) -> Result<()> {
         let lr = self.lr();
         if !(lr.is_finite() && lr >= 0.0) {
             return Err(Error::option("lr", lr, "must be finite and non-negative"));

@@ -1,11 +1,9 @@
 //! Behaviour that needs no reference files: optimizer state round trips, frozen parameters,
-//! clipping, configs, early stopping, keep-best-k, the LR range test.
+//! clipping, configs, the LR range test (early stopping and keep-best-k: `stopping.rs`' unit
+//! tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ptx_train::{
-    EarlyStopping, Goal, KeepBest, Kept, LrRangeTest, Optimizer, OptimizerConfig, ScheduleConfig,
-    Scheduler,
-};
+use ptx_train::{LrRangeTest, Optimizer, OptimizerConfig, ScheduleConfig, Scheduler};
 use tch::{Device, Kind, Tensor};
 
 /// Fixed values (not the global RNG, which other test threads reseed concurrently).
@@ -177,55 +175,6 @@ fn configs_reject_typos_and_bad_values() {
     let mut t = Scheduler::new(c, 1.0).unwrap();
     t.set_state(serde_json::from_str(&serde_json::to_string(s.state()).unwrap()).unwrap());
     assert_eq!(t, s);
-}
-
-#[test]
-fn early_stopping_waits_patience_epochs_beyond_min_delta() {
-    let mut e = EarlyStopping::default();
-    // improvements of 0.002 count, of 0.0005 do not
-    let losses = [1.0, 0.998, 0.9975, 0.9972, 0.9971, 0.9974, 0.9973];
-    let stops: Vec<bool> = losses.iter().map(|&l| e.observe(l)).collect();
-    assert_eq!(stops, [false, false, false, false, false, false, true]);
-    assert_eq!(e.best, Some(0.998));
-    let mut e = EarlyStopping {
-        goal: Goal::Maximize,
-        patience: 2,
-        ..Default::default()
-    };
-    assert!(!e.observe(0.5));
-    assert!(!e.observe(f64::NAN));
-    assert!(e.observe(0.5005));
-}
-
-#[test]
-fn keep_best_reports_evictions() {
-    let mut k = KeepBest::new(3, Goal::Maximize).unwrap();
-    let offers = [
-        (0, 0.5),
-        (1, 0.7),
-        (2, 0.6),
-        (3, 0.4),
-        (4, 0.8),
-        (5, 0.7),
-        (6, f64::NAN),
-        (7, 0.9),
-    ];
-    let got: Vec<Kept> = offers.iter().map(|&(e, m)| k.offer(e, m)).collect();
-    assert_eq!(
-        got,
-        [
-            Kept::Yes { evict: None },
-            Kept::Yes { evict: None },
-            Kept::Yes { evict: None },
-            Kept::No,
-            Kept::Yes { evict: Some(0) },
-            Kept::Yes { evict: Some(2) },
-            Kept::No,
-            Kept::Yes { evict: Some(5) },
-        ]
-    );
-    assert_eq!(k.kept(), [(7, 0.9), (4, 0.8), (1, 0.7)]);
-    assert!(KeepBest::new(0, Goal::Minimize).is_err());
 }
 
 #[test]

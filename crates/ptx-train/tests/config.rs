@@ -152,7 +152,8 @@ fn cross_section_checks_run_in_check_and_name_the_key() {
         .to_string()
         .contains("input channels"));
     let mut e = base();
-    e.loss = LossConfig::segmentation(Default::default(), 1.0).unwrap();
+    let bce = ptx_losses::Combined::single(ptx_losses::Loss::Bce(Default::default()));
+    e.loss = LossConfig::segmentation(bce, 1.0).unwrap();
     assert!(e
         .check()
         .unwrap_err()
@@ -256,4 +257,52 @@ transforms = [{ kind = "horizontal_flip", p = 0.5 }]
     assert!(Experiment::from_toml(&custom).is_err());
     let err = rejected(&format!("{DATA}[train]\nclip_grad_norm = 0.0\n"));
     assert!(err.contains("> 0"), "{err}");
+}
+
+#[test]
+fn values_out_of_range_are_refused_by_check_naming_the_section() {
+    for (text, section, what) in [
+        (
+            "[optimizer]\nkind = \"adam\"\nlr = -1.0\n",
+            "optimizer",
+            "lr",
+        ),
+        ("[loss]\nsegmentation = { terms = [] }\n", "loss", ""),
+        (
+            "[input.augment]\ntransforms = [{ kind = \"horizontal_flip\", p = 2.0 }]\n",
+            "input.augment",
+            "",
+        ),
+        (
+            "[train]\nearly_stopping = { patience = 3, min_delta = -0.5 }\n",
+            "train.early_stopping.min_delta",
+            "",
+        ),
+        (
+            "[model]\narch = \"unet\"\nencoder = \"resnet18\"\ndecoder = { dropout = 1.5 }\n",
+            "model",
+            "dropout",
+        ),
+    ] {
+        let e = Experiment::from_toml(&format!("{DATA}{text}"))
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        let err = e
+            .check()
+            .err()
+            .unwrap_or_else(|| panic!("{text}: accepted"))
+            .to_string();
+        assert!(err.contains(section) && err.contains(what), "{text}: {err}");
+    }
+}
+
+#[test]
+fn data_built_in_code_is_held_to_the_readers_rules() {
+    let model = || ModelConfig::Unet(UnetConfig::default());
+    let e = Experiment::new("x", DataConfig::new("img", Truth::None), model());
+    assert!(e.check().unwrap_err().to_string().contains("data.labels"));
+    let mut data = DataConfig::new("img", Truth::Masks("m".into()));
+    data.holdout = Some(ptx_train::Holdout::Count(3));
+    data.folds = Folds::new(5, 0).unwrap().from_file("folds.csv");
+    let e = Experiment::new("x", data, model());
+    assert!(e.check().unwrap_err().to_string().contains("data.holdout"));
 }

@@ -22,7 +22,7 @@ use anyhow::{bail, Context, Result};
 use ptx_io::folds::{stratified_holdout, stratified_k_fold, write_folds_csv, FoldRow, Split};
 use ptx_io::nih::{read_entries, write_synthetic};
 use ptx_io::synth::SynthOptions;
-use ptx_losses::{Combined, Focal, Loss, Overlap};
+use ptx_losses::{Combined, EmptyTargets, Focal, Loss, Overlap};
 use ptx_models::{ClassifierOptions, EncoderName, ModelConfig, Part, UnetConfig};
 use ptx_preproc::{ChannelStack, Preset};
 use ptx_train::{
@@ -122,7 +122,9 @@ fn common(exp: &mut Experiment) {
 
 /// The segmentation loss: the cited kernel's (Agrahari's UNet with ResNet34 encoder)
 /// `MixedLoss(alpha=10, gamma=2)`: `10 * focal - log(dice)`, the focal loss without class
-/// weights, the Dice over the batch with smoothing 1.
+/// weights, the kernel's `dice_loss` over the batch: `(2 I + 1) / (sum p + sum t + 1)`
+/// (`smooth = 1.` there; ptx's [`Overlap`] adds `2 smooth` above and below, hence 0.5), an
+/// all-empty batch scored like any other (`-log(1 / (sum p + 1))`, not 0).
 pub fn loss() -> Combined {
     Combined::single(Loss::Focal(Focal::default()))
         .terms
@@ -131,8 +133,9 @@ pub fn loss() -> Combined {
         .chain(std::iter::once((
             1.0,
             Loss::Dice(Overlap {
-                smooth: 1.0,
+                smooth: 0.5,
                 log_loss: true,
+                empty_targets: EmptyTargets::Keep,
                 ..Overlap::default()
             }),
         )))
@@ -504,6 +507,60 @@ pub fn runs(args: &CommonArgs) -> Result<Vec<Run>> {
         .collect())
 }
 
+/// How the pseudo-labels are made: the auto-encoder (its options and square input side),
+/// the PCA components its codes are reduced to and the clusters DBSCAN aims at. With
+/// `--print-config`, written beside the experiments as `pseudo-labels-<ae|vae>.json`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct PseudoLabelling {
+    /// The AE (no beta) or beta-VAE.
+    pub latent: LatentOptions,
+    /// Input side, pixels.
+    pub side: usize,
+    /// PCA components of the codes.
+    pub pca_components: usize,
+    /// Clusters aimed at (fewer on a small set: at most one per two images).
+    pub clusters: usize,
+}
+
+/// The pseudo-labelling of `latent` at settings `s` (see [`PseudoLabelling`]).
+pub fn pseudo_labelling(s: &Settings, seed: u64, latent: Latent) -> PseudoLabelling {
+    PseudoLabelling {
+        latent: LatentOptions {
+            // "a VAE (β-VAE with ELBO loss)": the paper gives no β; 4 here
+            beta: match latent {
+                Latent::Ae => None,
+                Latent::Vae => Some(4.0),
+            },
+            // "The network was trained for over 50 epochs until loss convergence."
+            epochs: if s.synthetic {
+                s.epochs.max(5)
+            } else {
+                LATENT_EPOCHS
+            },
+            seed,
+            ..LatentOptions::default()
+        },
+        side: (s.size / 16 * 16).clamp(16, 256),
+        pca_components: 8,
+        clusters: CLUSTERS,
+    }
+}
+
+/// Writes every run's experiment and each pseudo-labelling (`--print-config DIR`).
+///
+/// # Errors
+/// Data, weights; files that cannot be written.
+pub fn print_config(args: &CommonArgs, dir: &std::path::Path) -> Result<()> {
+    crate::papers::print_config(&runs(args)?, dir)?;
+    let s = args.settings("harmalkar_pretraining", FULL, SMALL);
+    for latent in Latent::BOTH {
+        let path = dir.join(format!("pseudo-labels-{}.json", latent.name()));
+        let text = serde_json::to_string_pretty(&pseudo_labelling(&s, args.seed, latent))?;
+        ptx_io::write_atomic(&path, |f| f.write_all(text.as_bytes()))?;
+    }
+    Ok(())
+}
+
 /// Trains the latent model on the pre-training images of the training folds (never their
 /// validation fold), clusters the codes of every pre-training image and writes the
 /// pseudo-labels file. Returns the number of clusters and a description.
@@ -516,25 +573,16 @@ fn pseudo_labels(
     let dataset = Dataset::open(data, args.seed)?;
     let all: Vec<usize> = (0..dataset.samples().len()).collect();
     let training = dataset.split(data.folds.validation(), false, false);
-    let side = (s.size / 16 * 16).clamp(16, 256);
+    let PseudoLabelling {
+        latent: options,
+        side,
+        pca_components,
+        ..
+    } = pseudo_labelling(s, args.seed, latent);
     let pipeline = ptx_preproc::Pipeline {
         size: Some((side, side)),
         channels: ChannelStack::replicate(1),
         ..ptx_preproc::Pipeline::default()
-    };
-    let options = LatentOptions {
-        beta: match latent {
-            Latent::Ae => None,
-            Latent::Vae => Some(4.0),
-        },
-        // "The network was trained for over 50 epochs until loss convergence."
-        epochs: if s.synthetic {
-            s.epochs.max(5)
-        } else {
-            LATENT_EPOCHS
-        },
-        seed: args.seed,
-        ..LatentOptions::default()
     };
     eprintln!(
         "== {latent:?} on {} pre-training images at {side} px, {} epochs",
@@ -550,7 +598,7 @@ fn pseudo_labels(
         args.threads,
     )?;
     let (codes, kept) = encode_all(&model, dataset.source(&all)?, pipeline, args.threads)?;
-    let components = 8.min(codes.ncols());
+    let components = pca_components.min(codes.ncols());
     let projected = pca(&codes, components)?;
     let min_samples = (kept.len() / 40).clamp(2, 5);
     // The paper's 14 clusters; a small set gets at most one cluster per two images.

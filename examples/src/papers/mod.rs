@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use ptx_models::ModelConfig;
-use ptx_train::{DataConfig, Experiment, FitReport, Resume, Trainer};
+use ptx_train::{DataConfig, Dataset, Experiment, FitReport, Resume, RunDir, Trainer, Truth};
 
 use crate::args::{positive, CommonArgs, Settings};
 use crate::eval::{evaluate, Part, Scores};
@@ -56,13 +56,7 @@ pub fn discard(args: &CommonArgs, dirs: &[std::path::PathBuf]) -> Result<()> {
         return Ok(());
     }
     for dir in dirs {
-        for sub in ["checkpoints", "swa"] {
-            let p = dir.join(sub);
-            if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-                    .map_err(|e| anyhow::anyhow!("removing {}: {e}", p.display()))?;
-            }
-        }
+        RunDir::open(dir).discard_weights()?;
     }
     Ok(())
 }
@@ -112,20 +106,66 @@ impl Run {
     }
 }
 
-/// Writes every run's experiment as `dir/<name>.toml` (`--print-config`).
+/// Writes every run's experiment as `dir/<name>.toml` (`--print-config`), and, for a run
+/// whose data is an annotation CSV listing images, the split that run makes as
+/// `dir/<name>.splits.csv` (`ImageId,label,fold`, `test` for the held-out part: a folds file
+/// `data.folds_file` can read), drawn from the CSV's labels alone with the run's seed, so
+/// that a paper's split is known, and shared, before the images are at hand. A run whose
+/// folds come from a file written at run time (patches, augmented copies) gets none.
 ///
 /// # Errors
-/// A file that cannot be written.
+/// A file that cannot be written; an annotation CSV that cannot be read or split.
 pub fn print_config(runs: &[Run], dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut splits = 0;
     for run in runs {
         let text = run.experiment.to_toml()?;
         let path = dir.join(format!("{}.toml", run.name));
         ptx_io::write_atomic(&path, |f| f.write_all(text.as_bytes()))
             .with_context(|| format!("writing {}", path.display()))?;
+        if let Some(rows) = split_rows(&run.experiment)? {
+            let path = dir.join(format!("{}.splits.csv", run.name));
+            ptx_io::folds::write_folds_csv(&path, &rows)?;
+            splits += 1;
+        }
     }
-    eprintln!("{} experiments written to {}", runs.len(), dir.display());
+    eprintln!(
+        "{} experiments and {splits} split files written to {}",
+        runs.len(),
+        dir.display()
+    );
     Ok(())
+}
+
+/// The split `exp` makes of its annotation CSV's images (`None` without such a CSV, with an
+/// empty one, or with a folds file).
+fn split_rows(exp: &Experiment) -> Result<Option<Vec<ptx_io::folds::FoldRow>>> {
+    let Truth::Annotations { csv, rle } = &exp.data.truth else {
+        return Ok(None);
+    };
+    if exp.data.folds.file().is_some() || !csv.is_file() {
+        return Ok(None);
+    }
+    let annotations = ptx_io::annotations::Annotations::read(csv)?;
+    if annotations.is_empty() {
+        return Ok(None);
+    }
+    let labelled = annotations
+        .image_ids()
+        .map(|id| Ok((id.to_owned(), annotations.label(id, *rle)?.unwrap_or(false))))
+        .collect::<Result<Vec<_>, ptx_io::Error>>()?;
+    let positive: std::collections::HashMap<&str, bool> =
+        labelled.iter().map(|(id, l)| (id.as_str(), *l)).collect();
+    let plan = Dataset::plan(&labelled, &exp.data, exp.seed)?;
+    Ok(Some(
+        plan.into_iter()
+            .map(|(image_id, fold)| ptx_io::folds::FoldRow {
+                label: positive[image_id.as_str()],
+                image_id,
+                fold,
+            })
+            .collect(),
+    ))
 }
 
 /// Trains `exp` in `dir` (resuming with `--resume`).

@@ -1,9 +1,12 @@
-//! `ptx synth --out DIR -n N --size S --seed K`: a synthetic SIIM-like dataset.
+//! `ptx synth --out DIR -n N --size S --seed K [--like CSV]`: a synthetic SIIM-like dataset
+//! whose lesions follow SIIM's measured statistics, or those of another annotation file.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use ptx_io::synth::{write_dataset, SynthOptions};
+use ptx_io::annotations::Annotations;
+use ptx_io::rle::RleForm;
+use ptx_io::synth::{image_lesions, write_dataset, LesionStatistics, SynthOptions};
 
 use super::emit;
 use super::size::Size;
@@ -22,25 +25,42 @@ pub struct Args {
     /// Seed (same seed, same files).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Share of images with a pneumothorax.
-    #[arg(long, default_value_t = 0.25)]
-    positive_share: f64,
+    /// Share of images with a pneumothorax (default: SIIM's 0.2215, or the `--like` file's).
+    #[arg(long)]
+    positive_share: Option<f64>,
+    /// Draw lesion counts, areas, sides and places (and the positive share) as measured on
+    /// this annotation CSV instead of SIIM's full `train-rle.csv`.
+    #[arg(long, value_name = "CSV")]
+    like: Option<PathBuf>,
+    /// Size of the `--like` file's images: N or HxW.
+    #[arg(long, default_value = "1024")]
+    like_size: Size,
+    /// Run-length form of the `--like` file.
+    #[arg(long, default_value = "relative")]
+    like_rle: RleForm,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if !(0.0..=1.0).contains(&args.positive_share) {
-        anyhow::bail!(
-            "--positive-share {}: must be in [0, 1]",
-            args.positive_share
-        );
-    }
-    let options = SynthOptions {
-        count: args.count,
+    let statistics = match &args.like {
+        None => LesionStatistics::siim(),
+        Some(csv) => {
+            let annotations = Annotations::read(csv)?;
+            let images = image_lesions(&annotations, args.like_size.hw(), args.like_rle)?;
+            LesionStatistics::from_images(&images)
+                .ok_or_else(|| anyhow::anyhow!("--like {}: no image has a lesion", csv.display()))?
+        }
+    };
+    let mut options = SynthOptions {
         size: args.size.square("--size")?,
         seed: args.seed,
-        positive_share: args.positive_share,
-        ..SynthOptions::default()
+        ..SynthOptions::like(args.count, statistics)
     };
+    if let Some(share) = args.positive_share {
+        if !(0.0..=1.0).contains(&share) {
+            anyhow::bail!("--positive-share {share}: must be in [0, 1]");
+        }
+        options.positive_share = share;
+    }
     let s = write_dataset(&args.out, &options)?;
     emit(format!(
         "{} images ({} with a pneumothorax, {} lesions) under {}; annotations {}",

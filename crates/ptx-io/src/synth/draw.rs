@@ -19,15 +19,34 @@ pub(crate) enum Site {
     Lateral,
 }
 
-/// One pneumothorax: which lung (0 = image left, 1 = image right), where, how deep (fraction
-/// of the lung's normalised radius).
+/// One pneumothorax: which lung (0 = image left, 1 = image right), where, how large.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lesion {
     pub(crate) lung: usize,
     pub(crate) site: Site,
-    pub(crate) depth: f32,
-    /// Half-width of the angular sector, radians.
+    /// Area as a fraction of the image.
+    pub(crate) area: f32,
+    /// Half-width of the angular sector, radians (widened when the area needs it).
     pub(crate) spread: f32,
+}
+
+impl Lesion {
+    /// The band `(depth, spread)` in `lung`'s normalised polar coordinates whose area is
+    /// `self.area` of an image of `size` pixels: a sector of half-angle `s` between radii
+    /// `1 - d` and 1 covers `s (2d - d²) rx ry` of the image. The band is at least two pixels
+    /// deep (shortening the arc instead), and the arc widens up to the half lung where a deep
+    /// band would not hold the area.
+    fn band(&self, lung: &Ellipse, size: usize) -> (f32, f32) {
+        let k = self.area / (lung.rx * lung.ry);
+        let spread = self.spread.max(k / 0.75).min(std::f32::consts::PI);
+        let depth = 1.0 - (1.0 - (k / spread).min(0.96)).sqrt();
+        let min_depth = 2.0 / (lung.rx.min(lung.ry) * size as f32);
+        if depth >= min_depth || min_depth >= 1.0 {
+            return (depth, spread);
+        }
+        let spread = (k / (2.0 * min_depth - min_depth * min_depth)).min(spread);
+        (min_depth, spread)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -148,6 +167,10 @@ pub(crate) fn radiograph(
     let (gain, offset, gamma) = (1.0 + j(rng, 0.15), j(rng, 10.0), 1.0 + j(rng, 0.2));
     let noise_sigma = rng.random_range(2.0..5.0f32);
 
+    let bands: Vec<(f32, f32)> = lesions
+        .iter()
+        .map(|l| l.band(&lungs[l.lung], size))
+        .collect();
     let mut image = Array2::<f32>::zeros((size, size));
     let mut masks = vec![Array2::<u8>::zeros((size, size)); lesions.len()];
     let n = size as f32;
@@ -183,10 +206,11 @@ pub(crate) fn radiograph(
                             (Site::Lateral, 0) => std::f32::consts::PI,
                             (Site::Lateral, _) => 0.0,
                         };
-                        if angle_distance(angle, centre) > l.spread {
+                        let (depth, spread) = bands[k];
+                        if angle_distance(angle, centre) > spread {
                             continue;
                         }
-                        let inner = 1.0 - l.depth;
+                        let inner = 1.0 - depth;
                         if r > inner {
                             collapsed = true;
                             masks[k][[y, x]] = 1;

@@ -1,5 +1,7 @@
-//! A synthetic SIIM-like dataset: procedural chest radiographs, about a quarter with a
-//! pneumothorax, written as real DICOM files in the challenge's folder layout
+//! A synthetic SIIM-like dataset: procedural chest radiographs with pneumothoraces shaped
+//! like the challenge's (by default [`LesionStatistics::siim`]: 22 % of images positive, a
+//! quarter of those with several lesions, each lesion's area drawn from the real areas'
+//! quantiles, side and apical share as measured), written as real DICOM files in the challenge's folder layout
 //! (`dicom-images-train/<study>/<series>/<SOPInstanceUID>.dcm`) with a `train-rle.csv` in the
 //! relative run-length form, one row per lesion (several rows for an image with several
 //! lesions, `-1` for an image without). The same readers then load it as real data.
@@ -14,6 +16,7 @@
 
 mod dicom;
 mod draw;
+mod stats;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +27,10 @@ use serde::{Deserialize, Serialize};
 use crate::rle::{encode, RleForm};
 use crate::{write_atomic, Error, Result};
 use draw::{Lesion, Site};
+pub use stats::{
+    image_lesions, ks_distance, ImageLesions, LesionDistribution, LesionShape, LesionStatistics,
+    APICAL_LIMIT, AREA_PROBABILITIES, AREA_QUANTILES, MAX_LESIONS,
+};
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,20 +42,29 @@ pub struct SynthOptions {
     pub size: usize,
     /// Seed: the same seed gives the same files. Default 0.
     pub seed: u64,
-    /// Share of images with a pneumothorax. Default 0.25.
+    /// Share of images with a pneumothorax. Default SIIM's, 0.2215.
     pub positive_share: f64,
-    /// Share of positive images with a second lesion. Default 0.2.
-    pub second_lesion_share: f64,
+    /// How many lesions a positive image has, their areas and places. Default SIIM's
+    /// ([`LesionStatistics::siim`]).
+    pub lesions: LesionDistribution,
 }
 
 impl Default for SynthOptions {
     fn default() -> Self {
+        Self::like(100, LesionStatistics::siim())
+    }
+}
+
+impl SynthOptions {
+    /// `count` images at 256 px, seed 0, whose lesions follow `statistics` (e.g. measured on
+    /// a user's own annotations with [`LesionStatistics::from_images`]).
+    pub fn like(count: usize, statistics: LesionStatistics) -> Self {
         Self {
-            count: 100,
+            count,
             size: 256,
             seed: 0,
-            positive_share: 0.25,
-            second_lesion_share: 0.2,
+            positive_share: statistics.positive_share,
+            lesions: statistics.lesions,
         }
     }
 }
@@ -97,26 +113,24 @@ pub struct SynthSummary {
 const UID_ROOT: &str = "1.2.276.0.7230010.3.1";
 
 /// Generates case `index` of the set described by `options` (deterministic per seed and index).
+/// A drawn lesion too small to cover a pixel's centre at `size` leaves no mask (and an image
+/// whose lesions all do so is negative).
 pub fn generate(options: &SynthOptions, index: usize) -> SynthCase {
     let mut rng = draw::case_rng(options.seed, index);
     let positive = rng.random_bool(options.positive_share.clamp(0.0, 1.0));
     let mut lesions = Vec::new();
     if positive {
-        let count = if rng.random_bool(options.second_lesion_share.clamp(0.0, 1.0)) {
-            2
-        } else {
-            1
-        };
-        for _ in 0..count {
+        let shape = &options.lesions;
+        for _ in 0..shape.lesions_at(rng.random()) {
             lesions.push(Lesion {
-                lung: rng.random_range(0..2),
-                site: if rng.random_bool(0.5) {
+                lung: usize::from(!rng.random_bool(shape.image_left_share.clamp(0.0, 1.0))),
+                site: if rng.random_bool(shape.apical_share.clamp(0.0, 1.0)) {
                     Site::Apical
                 } else {
                     Site::Lateral
                 },
-                depth: rng.random_range(0.15..0.4),
-                spread: rng.random_range(0.5..1.0),
+                area: shape.area_at(rng.random()) as f32,
+                spread: rng.random_range(0.5..1.2),
             });
         }
     }
@@ -146,6 +160,19 @@ pub fn write_dataset(out: &Path, options: &SynthOptions) -> Result<SynthSummary>
             ),
         });
     }
+    if !(0.0..=1.0).contains(&options.positive_share) {
+        return Err(Error::InvalidArgument {
+            name: "synth.positive_share",
+            message: format!("{} is not in [0, 1]", options.positive_share),
+        });
+    }
+    options
+        .lesions
+        .check()
+        .map_err(|message| Error::InvalidArgument {
+            name: "synth.lesions",
+            message,
+        })?;
     let root = out.join("dicom-images-train");
     let mut csv = String::from("ImageId,EncodedPixels\n");
     let (mut positives, mut lesion_rows) = (0, 0);

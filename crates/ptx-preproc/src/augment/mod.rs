@@ -20,7 +20,7 @@ mod intensity;
 mod limit;
 mod presets;
 
-pub use presets::Preset;
+pub use presets::{Preset, UnknownPreset};
 
 use ndarray::{Array2, Array3, ArrayView2, ArrayView3, Axis};
 use rand::SeedableRng;

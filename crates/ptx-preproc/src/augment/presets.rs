@@ -60,20 +60,19 @@ impl Preset {
     }
 }
 
-impl std::str::FromStr for Preset {
-    type Err = String;
+/// A preset name that is none of [`Preset::ALL`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown augmentation preset {0:?} (known: {known})", known = Preset::ALL.map(|p| p.name()).join(", "))]
+pub struct UnknownPreset(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl std::str::FromStr for Preset {
+    type Err = UnknownPreset;
+
+    fn from_str(s: &str) -> Result<Self, UnknownPreset> {
         Preset::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Preset::ALL.iter().map(|p| p.name()).collect();
-                format!(
-                    "unknown augmentation preset {s:?} (known: {})",
-                    names.join(", ")
-                )
-            })
+            .ok_or_else(|| UnknownPreset(s.to_owned()))
     }
 }
 

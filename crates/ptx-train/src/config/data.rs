@@ -216,6 +216,29 @@ pub enum Sampling {
 }
 
 impl DataConfig {
+    /// The combinations of keys that exclude or need each other: a hold-out with a folds file
+    /// (which marks its test rows itself), images without masks and without `labels`. The
+    /// TOML reader and [`crate::Experiment::check`] run it, so a `DataConfig` built in code is
+    /// held to the same rules.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the key.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.holdout.is_some() && self.folds.file().is_some() {
+            return Err(Error::config(
+                "data.holdout",
+                "the folds file marks the test images itself (`test` in its fold column)",
+            ));
+        }
+        if self.truth == Truth::None && self.labels.is_none() {
+            return Err(Error::config(
+                "data.labels",
+                "images without masks (no `annotations`, no `masks`) need class labels",
+            ));
+        }
+        Ok(())
+    }
+
     /// The data of `images` with `truth`, every other option at its default (5 stratified
     /// folds, fold 0 held out, failing files skipped, every image once per epoch).
     pub fn new(images: impl Into<PathBuf>, truth: Truth) -> Self {
@@ -319,15 +342,9 @@ impl TryFrom<RawData> for DataConfig {
                 ))
             }
         };
-        if raw.holdout.is_some() && raw.folds_file.is_some() {
-            return Err(Error::config(
-                "data.holdout",
-                "the folds file marks the test images itself (`test` in its fold column)",
-            ));
-        }
         let mut folds = Folds::new(raw.folds, raw.validation_fold)?;
         folds.file = raw.folds_file;
-        Ok(Self {
+        let config = Self {
             images: raw.images,
             truth,
             folds,
@@ -337,7 +354,9 @@ impl TryFrom<RawData> for DataConfig {
             sampling: raw.sampling,
             subset: raw.subset,
             holdout: raw.holdout,
-        })
+        };
+        config.check()?;
+        Ok(config)
     }
 }
 

@@ -186,6 +186,29 @@ impl RawLoss {
     }
 }
 
+impl RawLoss {
+    /// Refuses the keys of the segmentation objective (`segmentation`,
+    /// `classification_weight`), for the others.
+    fn refuse_segmentation_keys(&self, not_for: &impl Fn(&str) -> Error) -> Result<()> {
+        if self.segmentation.is_some() {
+            return Err(not_for("segmentation"));
+        }
+        if self.classification_weight.is_some() {
+            return Err(not_for("classification_weight"));
+        }
+        Ok(())
+    }
+
+    /// Refuses every loss key, for the reconstruction objectives (mean squared error).
+    fn refuse_all_keys(&self, not_for: &impl Fn(&str) -> Error) -> Result<()> {
+        self.refuse_segmentation_keys(not_for)?;
+        match self.classification {
+            Some(_) => Err(not_for("classification")),
+            None => Ok(()),
+        }
+    }
+}
+
 impl TryFrom<RawLoss> for LossConfig {
     type Error = Error;
 
@@ -218,21 +241,19 @@ impl TryFrom<RawLoss> for LossConfig {
                     classification,
                 })
             }
-            other => {
-                if raw.segmentation.is_some() {
-                    return Err(not_for("segmentation"));
-                }
-                if raw.classification_weight.is_some() {
-                    return Err(not_for("classification_weight"));
-                }
-                match other {
-                    ObjectiveName::Classification => Ok(LossConfig::Classification {
-                        loss: raw.classification.unwrap_or_default(),
-                    }),
-                    _ if raw.classification.is_some() => Err(not_for("classification")),
-                    ObjectiveName::ReconstructImage => Ok(LossConfig::ReconstructImage),
-                    _ => Ok(LossConfig::ReconstructMask),
-                }
+            ObjectiveName::Classification => {
+                raw.refuse_segmentation_keys(&not_for)?;
+                Ok(LossConfig::Classification {
+                    loss: raw.classification.unwrap_or_default(),
+                })
+            }
+            ObjectiveName::ReconstructImage => {
+                raw.refuse_all_keys(&not_for)?;
+                Ok(LossConfig::ReconstructImage)
+            }
+            ObjectiveName::ReconstructMask => {
+                raw.refuse_all_keys(&not_for)?;
+                Ok(LossConfig::ReconstructMask)
             }
         }
     }

@@ -63,10 +63,12 @@ use crate::{Error, Result};
 /// ```
 ///
 /// Every section and key has a default except `[data]`'s `images` and one of `annotations` /
-/// `masks`. What can be told from one section alone is checked while the TOML is read: an
-/// unknown key, a value out of range, keys that exclude each other (`annotations` and `masks`,
-/// `preset` and `augment`, a loss key that does not apply to the objective) are errors naming
-/// the key. What needs two sections (the model's channels against the input's, the objective
+/// `masks`. What the types can tell is checked while the TOML is read: an unknown key, a
+/// count of 0, keys that exclude each other (`annotations` and `masks`, `preset` and
+/// `augment`, a loss key that does not apply to the objective) are errors naming the key.
+/// Values out of range (a negative learning rate or loss weight, a probability above 1, an
+/// empty loss, a negative `min_delta`) are errors naming the section, from [`Experiment::check`],
+/// which [`crate::Trainer::new`] runs once before anything trains. What needs two sections (the model's channels against the input's, the objective
 /// against the model's heads, the monitored number against what the objective measures) is
 /// checked once, when a run is prepared ([`Experiment::check`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,8 +191,44 @@ impl Experiment {
         })
     }
 
-    /// The objective, once every cross-section check has passed.
+    /// Each section's values in range: the model's, optimizer's, loss terms' and
+    /// augmentations' own checks, run once here (before any tensor is made), their errors
+    /// named by the section.
+    fn check_ranges(&self) -> Result<()> {
+        self.data.check()?;
+        let model = match &self.model {
+            ModelConfig::Unet(u) => u.validate(),
+            ModelConfig::PlainUnet(p) => p.validate(),
+        };
+        model.map_err(|e| Error::config("model", e.to_string()))?;
+        self.optimizer
+            .validate()
+            .map_err(|e| Error::config("optimizer", e.to_string()))?;
+        let loss = match &self.loss {
+            LossConfig::Segmentation { loss, .. } => loss.validate(),
+            LossConfig::Classification { loss } => loss.validate(),
+            LossConfig::ReconstructImage | LossConfig::ReconstructMask => Ok(()),
+        };
+        loss.map_err(|e| Error::config("loss", e.to_string()))?;
+        if let Augmentation::List(augment) = &self.input.augmentation {
+            augment
+                .validate()
+                .map_err(|e| Error::config("input.augment", e.to_string()))?;
+        }
+        if let Some(stop) = &self.train.early_stopping {
+            if !(stop.min_delta.is_finite() && stop.min_delta >= 0.0) {
+                return Err(Error::config(
+                    "train.early_stopping.min_delta",
+                    format!("{} must be finite and >= 0", stop.min_delta),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The objective, once every section's ranges and every cross-section check have passed.
     fn objective(&self) -> Result<Box<dyn Objective>> {
+        self.check_ranges()?;
         let channels = self.input.channels.channels.len() as i64;
         if channels != self.model.in_channels() {
             return Err(Error::config(

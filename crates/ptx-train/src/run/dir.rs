@@ -41,6 +41,10 @@ const LATEST: &str = "latest";
 const SWA: &str = "swa";
 const OPTIMIZER_FILE: &str = "optimizer.safetensors";
 const STATE_FILE: &str = "state.json";
+const LOG_CSV: &str = "log.csv";
+const LOG_JSONL: &str = "log.jsonl";
+const CURVES: &str = "curves.png";
+const MONTAGE: &str = "montage.png";
 
 /// A run folder: read by [`RunDir::open`], written by the [`crate::Trainer`].
 ///
@@ -114,6 +118,36 @@ impl RunDir {
     /// The averaged model's folder (written when `train.swa`).
     pub fn swa_dir(&self) -> PathBuf {
         self.root.join(SWA)
+    }
+
+    /// The epoch log, `(log.csv, log.jsonl)`.
+    pub fn log_files(&self) -> (PathBuf, PathBuf) {
+        (self.root.join(LOG_CSV), self.root.join(LOG_JSONL))
+    }
+
+    /// The learning-curve picture.
+    pub fn curves_file(&self) -> PathBuf {
+        self.root.join(CURVES)
+    }
+
+    /// The validation montage.
+    pub fn montage_file(&self) -> PathBuf {
+        self.root.join(MONTAGE)
+    }
+
+    /// Removes the weights (`checkpoints/` and `swa/`) and keeps the configuration, the logs
+    /// and the pictures: for a finished run whose numbers are already reported. The run can
+    /// then no longer be resumed or predicted with.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming a folder that cannot be removed.
+    pub fn discard_weights(&self) -> Result<()> {
+        for dir in [self.root.join(CHECKPOINTS), self.swa_dir()] {
+            if dir.is_dir() {
+                std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            }
+        }
+        Ok(())
     }
 
     /// The last complete checkpoint, if any.

@@ -1,10 +1,9 @@
 //! The epoch log: one [`EpochRecord`] per epoch, written as CSV and JSON lines.
 
-use std::path::Path;
-
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::config::Monitor;
+use crate::run::dir::RunDir;
 use crate::{Error, Result};
 
 /// What one epoch measured. Validation numbers are on the validation fold at the training
@@ -128,14 +127,14 @@ impl EpochRecord {
     }
 }
 
-/// Writes `log.csv` and `log.jsonl` in `dir` from the whole history, each atomically (a run
+/// Writes `run`'s `log.csv` and `log.jsonl` from the whole history, each atomically (a run
 /// resumed after a kill rewrites them from its checkpoint's history, so epochs that were
 /// logged but not checkpointed disappear).
 ///
 /// # Errors
 /// [`Error::Io`] naming the file.
-pub(crate) fn write_logs(dir: &Path, history: &[EpochRecord]) -> Result<()> {
-    let csv = dir.join("log.csv");
+pub(crate) fn write_logs(run: &RunDir, history: &[EpochRecord]) -> Result<()> {
+    let (csv, jsonl) = run.log_files();
     ptx_io::write_atomic(&csv, |out| {
         writeln!(out, "{}", EpochRecord::CSV_HEADER)?;
         for r in history {
@@ -143,7 +142,6 @@ pub(crate) fn write_logs(dir: &Path, history: &[EpochRecord]) -> Result<()> {
         }
         Ok(())
     })?;
-    let jsonl = dir.join("log.jsonl");
     ptx_io::write_atomic(&jsonl, |out| {
         for r in history {
             let line = serde_json::to_string(r).map_err(std::io::Error::other)?;

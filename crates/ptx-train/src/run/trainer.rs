@@ -467,12 +467,8 @@ impl Trainer {
             .map(|&(e, _)| e)
             .collect();
         self.run.prune(&keep)?;
-        write_logs(self.run.root(), &self.state.history)?;
-        plot::learning_curves(
-            &self.run.root().join("curves.png"),
-            &self.exp.name,
-            &self.state.history,
-        )
+        write_logs(&self.run, &self.state.history)?;
+        plot::learning_curves(&self.run.curves_file(), &self.exp.name, &self.state.history)
     }
 
     fn warn_skipped(&self, what: &str, (index, error): &(usize, ptx_preproc::Error)) {
@@ -495,7 +491,7 @@ impl Trainer {
             )?);
         }
         let picture = ptx_preproc::montage(&tiles)?;
-        ptx_io::image_file::write_png_rgb8(self.run.root().join("montage.png"), &picture.view())?;
+        ptx_io::image_file::write_png_rgb8(self.run.montage_file(), &picture.view())?;
         Ok(())
     }
 }
