@@ -172,7 +172,8 @@ pub struct NihSummary {
 /// that finding's share is `options.positive_share`); each of the other 13 findings is drawn
 /// independently with its real share ([`PREVALENCE`]), `No Finding` when none is. The other
 /// findings are labels only (nothing is drawn for them), and their co-occurrence is not the
-/// real one: drawn independently, 49 % of images get one of them against 46 % in the real file.
+/// real one: drawn independently, 51 % of images get at least one of them against 46 % in the
+/// real file.
 ///
 /// # Errors
 /// [`Error::Io`], [`Error::Png`].

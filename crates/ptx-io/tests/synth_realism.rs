@@ -60,6 +60,17 @@ fn synthetic_lesions_are_shaped_like_the_real_ones() {
     let synthetic: Vec<ImageLesions> = (0..options.count)
         .map(|i| {
             let case = generate(&options, i);
+            // the rows of an image are separate collections, as the challenge's are
+            let pixels: usize = case
+                .lesions
+                .iter()
+                .map(|m| m.iter().filter(|&&v| v != 0).count())
+                .sum();
+            assert_eq!(
+                pixels,
+                case.mask().iter().filter(|&&v| v != 0).count(),
+                "case {i}"
+            );
             ImageLesions {
                 lesions: case
                     .lesions

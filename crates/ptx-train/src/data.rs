@@ -154,19 +154,26 @@ impl Dataset {
     /// labels alone: `labelled` lists every image as `(ImageId, positive)`, and the draws are
     /// those of [`Dataset::open`] over a folder holding exactly these images (which sorts
     /// them by ImageId, as this does), so a paper's split can be built, checked and shared
-    /// before the images are at hand. A folds file in `config` is not read: its rows are the
-    /// plan.
+    /// before the images are at hand. An ImageId listed twice counts once (its first label).
     ///
     /// # Errors
-    /// [`Error::Config`] for a hold-out larger than the images; [`Error::PtxIo`] when the
-    /// images cannot be split (too few of a class for the folds or the subset).
+    /// [`Error::Config`] for a config with a folds file (its rows are the plan) or a hold-out
+    /// larger than the images; [`Error::PtxIo`] when the images cannot be split (too few of a
+    /// class for the folds or the subset).
     pub fn plan(
         labelled: &[(String, bool)],
         config: &DataConfig,
         seed: u64,
     ) -> Result<Vec<(String, Split)>> {
+        if config.folds.file().is_some() {
+            return Err(Error::config(
+                "data.folds_file",
+                "a folds file is the split itself: there is nothing to plan",
+            ));
+        }
         let mut sorted: Vec<&(String, bool)> = labelled.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the first of a repeated ImageId stays
+        sorted.dedup_by(|b, a| a.0 == b.0);
         let labels: Vec<bool> = sorted.iter().map(|(_, l)| *l).collect();
         let kept = subset(&labels, config, seed)?.unwrap_or_else(|| (0..labels.len()).collect());
         let kept_labels: Vec<bool> = kept.iter().map(|&i| labels[i]).collect();

@@ -257,7 +257,7 @@ fn bad_inputs_are_errors_naming_the_problem() {
     assert!(err.to_string().contains("nowhere"), "{err}");
     // A classification weight without a classifier head.
     let mut exp = experiment(&data, "");
-    exp.loss = LossConfig::segmentation(Default::default(), 1.0).unwrap();
+    exp.loss = LossConfig::segmentation(ptx_losses::Combined::bce_dice(), 1.0).unwrap();
     let err = Trainer::new(exp, tmp.path().join("r2"), Resume::Never)
         .err()
         .unwrap();

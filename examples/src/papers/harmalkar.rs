@@ -518,7 +518,7 @@ pub struct PseudoLabelling {
     pub side: usize,
     /// PCA components of the codes.
     pub pca_components: usize,
-    /// Clusters aimed at (fewer on a small set: at most one per two images).
+    /// Clusters aimed at (a run on a small set aims at no more than one per two images).
     pub clusters: usize,
 }
 

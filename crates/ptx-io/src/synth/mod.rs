@@ -1,6 +1,6 @@
 //! A synthetic SIIM-like dataset: procedural chest radiographs with pneumothoraces shaped
-//! like the challenge's (by default [`LesionStatistics::siim`]: 22 % of images positive, a
-//! quarter of those with several lesions, each lesion's area drawn from the real areas'
+//! like the challenge's (by default [`LesionStatistics::siim`]: 22 % of images positive, 23 %
+//! of those with several lesions, each lesion's area drawn from the real areas'
 //! quantiles, side and apical share as measured), written as real DICOM files in the challenge's folder layout
 //! (`dicom-images-train/<study>/<series>/<SOPInstanceUID>.dcm`) with a `train-rle.csv` in the
 //! relative run-length form, one row per lesion (several rows for an image with several

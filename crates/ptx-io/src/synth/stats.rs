@@ -71,8 +71,12 @@ impl LesionShape {
     }
 
     /// The shape of column-major runs (`(start, length)`, 0-based, see [`rle::decode_runs`])
-    /// over a `(height, width)` image, or `None` for no pixel. Runs must not overlap.
+    /// over a `(height, width)` image, or `None` for no pixel (or an empty image). Runs must
+    /// not overlap.
     pub fn of_runs(runs: &[(usize, usize)], (height, width): (usize, usize)) -> Option<Self> {
+        if height == 0 || width == 0 {
+            return None;
+        }
         let (mut n, mut sum_row, mut sum_col) = (0u64, 0f64, 0f64);
         for &(start, len) in runs {
             // split the run at column boundaries: rows r0..r1 of column c
@@ -277,8 +281,7 @@ impl LesionDistribution {
 
 /// The two-sample Kolmogorov–Smirnov distance of `a` and `b`: the largest gap between their
 /// empirical distribution functions, in `[0, 1]` (scipy's `ks_2samp(a, b).statistic`), e.g.
-/// to say how close synthetic lesion areas are to real ones. 0 when either is empty; NaNs
-/// sort last.
+/// to say how close synthetic lesion areas are to real ones. 0 when either is empty.
 pub fn ks_distance(a: &[f64], b: &[f64]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;

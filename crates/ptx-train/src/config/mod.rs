@@ -169,11 +169,13 @@ impl Experiment {
         toml::to_string_pretty(self).map_err(|e| Error::config("experiment", e.to_string()))
     }
 
-    /// Checks what needs more than one section: the model's input channels against
-    /// `[input]`'s, the objective against the model's heads and `data.labels`, the monitored
-    /// number against what the objective measures, `[[init]]` parts against the files. A
-    /// [`crate::Trainer`] runs this once; call it to learn of a problem before anything
-    /// else happens.
+    /// Checks each section's value ranges (model, optimizer, loss terms, augmentations, early
+    /// stopping, and `[data]`'s key combinations for a config built in code) and what needs
+    /// more than one section: the model's input channels against `[input]`'s, the objective
+    /// against the model's heads and `data.labels`, the monitored number against what the
+    /// objective measures, `[[init]]` parts against the files. A [`crate::Trainer`] runs
+    /// this before it makes anything; call it to learn of a problem before anything else
+    /// happens. (The optimizer and the losses keep their own checks as they are built.)
     ///
     /// # Errors
     /// [`Error::Config`] naming the key.
@@ -192,8 +194,8 @@ impl Experiment {
     }
 
     /// Each section's values in range: the model's, optimizer's, loss terms' and
-    /// augmentations' own checks, run once here (before any tensor is made), their errors
-    /// named by the section.
+    /// augmentations' own checks, run here before any tensor is made, their errors named by
+    /// the section.
     fn check_ranges(&self) -> Result<()> {
         self.data.check()?;
         let model = match &self.model {
@@ -205,7 +207,14 @@ impl Experiment {
             .validate()
             .map_err(|e| Error::config("optimizer", e.to_string()))?;
         let loss = match &self.loss {
-            LossConfig::Segmentation { loss, .. } => loss.validate(),
+            LossConfig::Segmentation {
+                loss,
+                classification,
+            } => loss.validate().and_then(|()| {
+                classification
+                    .as_ref()
+                    .map_or(Ok(()), |t| t.loss().validate())
+            }),
             LossConfig::Classification { loss } => loss.validate(),
             LossConfig::ReconstructImage | LossConfig::ReconstructMask => Ok(()),
         };

@@ -121,17 +121,17 @@ impl RunDir {
     }
 
     /// The epoch log, `(log.csv, log.jsonl)`.
-    pub fn log_files(&self) -> (PathBuf, PathBuf) {
+    pub(crate) fn log_files(&self) -> (PathBuf, PathBuf) {
         (self.root.join(LOG_CSV), self.root.join(LOG_JSONL))
     }
 
     /// The learning-curve picture.
-    pub fn curves_file(&self) -> PathBuf {
+    pub(crate) fn curves_file(&self) -> PathBuf {
         self.root.join(CURVES)
     }
 
     /// The validation montage.
-    pub fn montage_file(&self) -> PathBuf {
+    pub(crate) fn montage_file(&self) -> PathBuf {
         self.root.join(MONTAGE)
     }
 
