@@ -130,8 +130,9 @@ fn distance(x: &Array2<f64>, i: usize, j: usize) -> f64 {
         .sqrt()
 }
 
-/// DBSCAN with the `eps` (searched by bisection between the smallest and largest pairwise
-/// distance) whose cluster count is closest to `clusters`, then every noise point given
+/// DBSCAN with the `eps` (scanned over the quantiles of the pairwise distances) whose
+/// cluster count is closest to `clusters` without exceeding it (a classifier with `clusters`
+/// outputs learns the labels), then every noise point given
 /// the cluster of its nearest clustered point, so every row has a label `0..k`. Returns
 /// the labels, `k` and the `eps` used.
 ///
@@ -163,7 +164,10 @@ pub fn dbscan_into(
     for q in 1..200 {
         let eps = distances[(distances.len() - 1) * q / 200];
         let (k, labels) = count(eps);
-        let gap = k.abs_diff(clusters);
+        if k > clusters {
+            continue;
+        }
+        let gap = clusters - k;
         if best.as_ref().is_none_or(|(g, _, _)| gap < *g) {
             best = Some((gap, eps, labels));
         }
