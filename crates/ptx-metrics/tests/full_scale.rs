@@ -23,7 +23,10 @@ fn search_on_maps_derived_from_the_real_masks() {
     let mut maps = Vec::with_capacity(ann.len());
     let mut classifier = Vec::with_capacity(ann.len());
     for (i, id) in ann.image_ids().enumerate() {
-        let full = ann.mask(id, (1024, 1024), RleForm::Relative).unwrap().unwrap();
+        let full = ann
+            .mask(id, (1024, 1024), RleForm::Relative)
+            .unwrap()
+            .unwrap();
         let truth = Array2::from_shape_fn((SIDE, SIDE), |(r, c)| full[[r * STEP, c * STEP]]);
         let positive = truth.iter().any(|&v| v != 0);
         // the lesion at 0.8; one noise pixel at 0.35 everywhere; a 3 x 3 blob at 0.6 on
@@ -97,5 +100,8 @@ fn search_on_maps_derived_from_the_real_masks() {
     assert_eq!(best.params.threshold, 0.7);
     assert_eq!(best.params.classifier_threshold, Some(0.8));
     let perfect = found.points.iter().filter(|p| p.mean_dice == 1.0).count();
-    assert!(perfect <= 2, "{perfect} points score 1 (area 0, and 10 if no lesion is smaller)");
+    assert!(
+        perfect <= 2,
+        "{perfect} points score 1 (area 0, and 10 if no lesion is smaller)"
+    );
 }
