@@ -17,8 +17,8 @@ use plotters::prelude::*;
 use ptx_io::annotations::Annotations;
 use ptx_io::rle::RleForm;
 use ptx_io::synth::{
-    generate, image_lesions, ks_distance, ImageLesions, LesionShape, LesionStatistics,
-    SynthOptions, AREA_PROBABILITIES,
+    generate, image_lesions, ks_distance, ImageLesions, LesionStatistics, SynthOptions,
+    AREA_PROBABILITIES,
 };
 use ptx_metrics::{measure_lesions, BtsSize, LesionOptions, PixelSpacing};
 
@@ -50,17 +50,7 @@ fn main() -> Result<()> {
         ..SynthOptions::default()
     };
     let synthetic: Vec<ImageLesions> = (0..options.count)
-        .map(|i| {
-            let case = generate(&options, i);
-            ImageLesions {
-                lesions: case
-                    .lesions
-                    .iter()
-                    .filter_map(|m| LesionShape::of_mask(&m.view()))
-                    .collect(),
-                image_id: case.image_id,
-            }
-        })
+        .map(|i| generate(&options, i).image_lesions())
         .collect();
     let r = LesionStatistics::from_images(&real).context("no real lesion")?;
     let s = LesionStatistics::from_images(&synthetic).context("no synthetic lesion")?;

@@ -71,14 +71,7 @@ fn synthetic_lesions_are_shaped_like_the_real_ones() {
                 case.mask().iter().filter(|&&v| v != 0).count(),
                 "case {i}"
             );
-            ImageLesions {
-                lesions: case
-                    .lesions
-                    .iter()
-                    .filter_map(|m| LesionShape::of_mask(&m.view()))
-                    .collect(),
-                image_id: case.image_id,
-            }
+            case.image_lesions()
         })
         .collect();
     let got = LesionStatistics::from_images(&synthetic).unwrap();

@@ -85,6 +85,19 @@ pub struct SynthCase {
 }
 
 impl SynthCase {
+    /// The shape of each lesion (area, centroid), as [`image_lesions`] measures annotation
+    /// rows: for comparing a synthetic set with a real one.
+    pub fn image_lesions(&self) -> ImageLesions {
+        ImageLesions {
+            image_id: self.image_id.clone(),
+            lesions: self
+                .lesions
+                .iter()
+                .filter_map(|m| LesionShape::of_mask(&m.view()))
+                .collect(),
+        }
+    }
+
     /// The union of the lesion masks (0/1).
     pub fn mask(&self) -> Array2<u8> {
         let mut m = Array2::zeros(self.image.dim());
