@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Runs the paper examples' small synthetic runs and writes each one's results into its README.
+"""Runs the paper examples' default synthetic runs and writes each one's results into its README.
 
 Usage: paper_tables.py EXAMPLE... (names of examples/<name>/, built in target/release/examples)
 
 For each example: runs `target/release/examples/<name> --quiet --discard-checkpoints` (its
-small synthetic defaults, seed 7), measures its wall time and peak memory, and replaces the
+default synthetic run: seeds 7 and 8), measures its wall time and peak memory, and replaces the
 part of `examples/<name>/README.md` between `<!-- small-run:begin -->` and
 `<!-- small-run:end -->` with the date, the machine, the command, those measurements and the
 run's `out/papers/<name>/results.md`.
@@ -48,6 +48,7 @@ def run(name):
 
 
 def splice(name, wall, peak):
+    """Writes the run's results into the README; `peak` in MiB."""
     readme = os.path.join(ROOT, "examples", name, "README.md")
     with open(readme) as f:
         text = f.read()
@@ -61,10 +62,12 @@ def splice(name, wall, peak):
         BEGIN,
         f"Measured on {datetime.date.today().isoformat()} with "
         f"`bash scripts/paper_tables.sh {name}` (that is `cargo run --release -p ptx-examples "
-        f"--example {name} -- --quiet --discard-checkpoints`: the small synthetic defaults, "
-        f"seed 7) on {machine()}: {wall:.0f} s wall clock, peak memory {peak:.0f} MiB "
-        "(the largest process of the script so far). A small synthetic run, not the paper's "
-        "data.",
+        f"--example {name} -- --quiet --discard-checkpoints`: the default synthetic run, "
+        f"seeds 7 and 8) on {machine()}: {wall:.0f} s wall clock, peak memory {peak:.0f} MiB "
+        "(the largest process of the script so far). A synthetic run, not the paper's data: it shows whether each configuration "
+        "learns the synthetic lesions and whether two rows differ by more than the seeds' "
+        "spread; it cannot show how the configurations rank on real radiographs, whose "
+        "lesions are four times smaller and subtler.",
         "",
         "Below is `out/papers/" + name + "/results.md` from that run, as written: the run's "
         "tables, then the paper's.",

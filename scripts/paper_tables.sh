@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the paper examples' small synthetic runs and the "How far a small run gets"
-# tables in their READMEs (all five, or the ones named). Long: minutes per example on 2 cores.
+# Regenerates the paper examples' default synthetic runs (two seeds) and the tables of their
+# READMEs' "What the synthetic run shows" sections (all five, or the ones named). Long: up to
+# ten minutes per example on 2 cores.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"

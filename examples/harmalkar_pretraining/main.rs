@@ -3,12 +3,13 @@
 //! (Table 1). See `README.md` beside this file.
 //!
 //! ```text
-//! cargo run --release -p ptx-examples --example harmalkar_pretraining        # small synthetic run
+//! cargo run --release -p ptx-examples --example harmalkar_pretraining        # synthetic run, 2 seeds (~10 min, 2 cores); --quick: smoke size
 //! cargo run --release -p ptx-examples --example harmalkar_pretraining -- --data SIIM --weights resnet34=resnet34-333f7ec4.pth
 //! ```
 
 use clap::Parser;
 use ptx_examples::args::CommonArgs;
+use ptx_examples::papers::{self, harmalkar};
 
 #[derive(Debug, Parser)]
 #[command(about = "Harmalkar et al.: Table 1, classifier and pseudo-label pre-training")]
@@ -20,9 +21,16 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(dir) = &args.common.print_config {
-        return ptx_examples::papers::harmalkar::print_config(&args.common, dir);
+        return harmalkar::print_config(&args.common, dir);
     }
-    let (table, pre) = ptx_examples::papers::harmalkar::run(&args.common)?;
-    println!("{}\n{}", table.to_markdown(), pre.to_markdown());
+    let results = papers::over_seeds(
+        &args.common,
+        &harmalkar::PLAN,
+        |a| Ok(harmalkar::runs(a)?.len()),
+        harmalkar::run,
+    )?;
+    for (_, table) in &results.tables {
+        println!("{}", table.to_markdown());
+    }
     Ok(())
 }

@@ -3,12 +3,13 @@
 //! `README.md` beside this file.
 //!
 //! ```text
-//! cargo run --release -p ptx-examples --example shannak_autoencoder          # small synthetic run
+//! cargo run --release -p ptx-examples --example shannak_autoencoder          # synthetic run, 2 seeds (~10 min, 2 cores); --quick: smoke size
 //! cargo run --release -p ptx-examples --example shannak_autoencoder -- --data SIIM-PNG --weights resnet50=resnet50-0676ba61.pth
 //! ```
 
 use clap::Parser;
 use ptx_examples::args::CommonArgs;
+use ptx_examples::papers::{self, shannak};
 
 #[derive(Debug, Parser)]
 #[command(about = "Shannak et al.: Table 4, auto-encoder transfer learning")]
@@ -27,10 +28,21 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(dir) = &args.common.print_config {
-        let runs = ptx_examples::papers::shannak::runs(&args.common, args.split)?;
-        return ptx_examples::papers::print_config(&runs, dir);
+        let runs = shannak::runs(&args.common, args.split)?;
+        return papers::print_config(&runs, dir);
     }
-    let table = ptx_examples::papers::shannak::run(&args.common, args.split, args.only.as_deref())?;
-    println!("{}", table.to_markdown());
+    let only = args.only.as_deref();
+    let results = papers::over_seeds(
+        &args.common,
+        &shannak::PLAN,
+        |a| {
+            let p = shannak::experiments(a, args.split, only)?;
+            Ok(p.pretraining.len() + p.segmentation.len())
+        },
+        |a| shannak::run(a, args.split, only),
+    )?;
+    for (_, table) in &results.tables {
+        println!("{}", table.to_markdown());
+    }
     Ok(())
 }

@@ -11,8 +11,8 @@ use ptx_train::{DeviceChoice, InitFrom};
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
     /// SIIM-ACR data: a folder with `dicom-images-train/` and `train-rle.csv`, or the PNG
-    /// version with `images/` and `masks/`. Without it, a small synthetic set is generated
-    /// and the example runs at small scale.
+    /// version with `images/` and `masks/`. Without it, a synthetic set is generated and the
+    /// example runs its synthetic budget (`--quick`: smoke size).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Pretrained encoder weights, `ENCODER=FILE` (e.g. `resnet34=resnet34-333f7ec4.pth`,
@@ -43,9 +43,21 @@ pub struct CommonArgs {
     /// Output folder: runs, `results.md`, CSV tables. Default `out/papers/<example>`.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Seed of everything random.
+    /// Seed of everything random: the first seed when `--seeds` is above 1.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// How many seeds to run the whole protocol with (`--seed`, `--seed` + 1, ...), each in
+    /// its own `seed-N/` folder with its own synthetic images; the tables then show each
+    /// number's mean ± half its range over the seeds. Default 2 on synthetic data (1 with
+    /// `--quick` or `--data`). Not with `--print-config`, which writes the first seed's
+    /// experiments.
+    #[arg(long, conflicts_with = "print_config")]
+    pub seeds: Option<NonZeroUsize>,
+    /// Without `--data`: the smoke-size run instead of the default synthetic budget (every
+    /// row of the table, one seed, one to eight minutes; too short for anything to be learnt,
+    /// it shows that every configuration runs).
+    #[arg(long, conflicts_with = "data")]
+    pub quick: bool,
     /// Loader and libtorch threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -80,8 +92,20 @@ pub struct Scale {
     pub size: usize,
     /// Images per batch.
     pub batch_size: usize,
-    /// Synthetic images (small scale only).
+    /// Synthetic images (synthetic scales only).
     pub images: usize,
+}
+
+/// An example's three scales: the paper's (with `--data`), the default synthetic run, and
+/// the smoke-size `--quick` run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scales {
+    /// With `--data`: the paper's.
+    pub full: Scale,
+    /// Synthetic, by default: long enough for the baseline to learn.
+    pub small: Scale,
+    /// Synthetic with `--quick`: every configuration once, nothing learnt.
+    pub quick: Scale,
 }
 
 /// The settings of a run after defaults; epochs, size and batch size are positive.
@@ -97,16 +121,23 @@ pub struct Settings {
     pub images: usize,
     /// Whether the data is synthetic (no `--data`).
     pub synthetic: bool,
+    /// Seeds the protocol runs with (`--seeds`, else 2 on synthetic data and 1 with
+    /// `--quick` or `--data`).
+    pub seeds: usize,
     /// The output folder.
     pub out: PathBuf,
 }
 
 impl CommonArgs {
-    /// The settings: the paper's scale (`full`) with `--data`, `small` without, each value
-    /// overridden by its option.
-    pub fn settings(&self, example: &str, full: Scale, small: Scale) -> Settings {
+    /// The settings: the paper's scale with `--data`, the small one without (the quick one
+    /// with `--quick`), each value overridden by its option.
+    pub fn settings(&self, example: &str, scales: &Scales) -> Settings {
         let synthetic = self.data.is_none();
-        let s = if synthetic { small } else { full };
+        let s = match (synthetic, self.quick) {
+            (false, _) => scales.full,
+            (true, false) => scales.small,
+            (true, true) => scales.quick,
+        };
         Settings {
             epochs: self.epochs.map_or(s.epochs, NonZeroUsize::get).max(1),
             size: self.size.map_or(s.size, NonZeroUsize::get).max(1),
@@ -116,11 +147,26 @@ impl CommonArgs {
                 .max(1),
             images: self.images.unwrap_or(s.images),
             synthetic,
+            seeds: self.seeds.map_or(
+                if synthetic && !self.quick { 2 } else { 1 },
+                NonZeroUsize::get,
+            ),
             out: self
                 .out
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("out/papers").join(example)),
         }
+    }
+
+    /// The rows a run trains: `only` when given, else `synthetic_default` for the default
+    /// synthetic run (a table too large to train twice in ten minutes on 2 cores), else all
+    /// (`None`).
+    pub fn rows<'a>(
+        &self,
+        only: Option<&'a [usize]>,
+        synthetic_default: &'a [usize],
+    ) -> Option<&'a [usize]> {
+        only.or((self.data.is_none() && !self.quick).then_some(synthetic_default))
     }
 
     /// The weights file given for `encoder` (its own `ENCODER=FILE` entry, else a bare

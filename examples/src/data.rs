@@ -106,3 +106,38 @@ pub fn load_for_writing(
         Err(e) => Err(anyhow!("{image_id}: {e}")),
     }
 }
+
+/// How many times SIIM's lesion areas the examples' synthetic lesions cover. At the examples'
+/// 64-128 px a SIIM-sized lesion (median 0.6 % of the image: 25 pixels at 64 px, a band two
+/// or three pixels deep) is a few pixels that a minutes-long CPU run does not learn to find;
+/// four times larger (median 2.5 %) they stay bands at the lung edge, as SIIM's, and can be
+/// learnt.
+pub const LESION_SCALE: f64 = 4.0;
+
+/// The largest lesion area (share of the image) of the examples' synthetic sets.
+const LARGEST_LESION: f64 = 0.3;
+
+/// The examples' synthetic set: `count` images of side `size` drawn with `seed`, `positive_share`
+/// of them with a pneumothorax (SIIM's share when `None`); their lesions have SIIM's counts,
+/// sides and places ([`ptx_io::synth::LesionStatistics::siim`]) and [`LESION_SCALE`] times its
+/// areas (at most 30 % of the image).
+pub fn synthetic(
+    count: usize,
+    size: usize,
+    seed: u64,
+    positive_share: Option<f64>,
+) -> SynthOptions {
+    let mut options = SynthOptions {
+        count,
+        size,
+        seed,
+        ..SynthOptions::default()
+    };
+    if let Some(share) = positive_share {
+        options.positive_share = share;
+    }
+    for q in &mut options.lesions.area_quantiles {
+        *q = (*q * LESION_SCALE).min(LARGEST_LESION);
+    }
+    options
+}

@@ -12,8 +12,10 @@
 //!   et al.), offline positive augmentation with its split (Shannak et al.), convolutional
 //!   auto-encoders / beta-VAEs (Harmalkar et al.), PCA and DBSCAN.
 //!
-//! Without `--data` every example runs at a small scale on synthetic images, in minutes on a
-//! CPU: numbers from such runs show that each configuration works, not the paper's results.
+//! Without `--data` every example runs on synthetic images (lesions four times SIIM's areas,
+//! [`data::LESION_SCALE`]) with two seeds in about ten minutes on 2 CPU cores
+//! ([`papers::over_seeds`]; `--quick` for a smoke-size run): numbers from such runs show how
+//! each configuration learns the synthetic lesions, not the paper's results.
 //!
 //! ```
 //! use ptx_examples::table::Table;

@@ -1,7 +1,8 @@
 //! Every example's every configuration, built and trained once (one epoch, a dozen synthetic
 //! images, 32 px; 96 px for the backbones, InceptionV3's smallest) and scored: the table has
 //! the paper's rows, each cell a number in range, and the results files are written. Also the
-//! `--data` path with weight files in torchvision / CheXNet / timm format, and bad inputs.
+//! `--data` path with weight files in torchvision / CheXNet / timm format, bad inputs, the
+//! two-seed run and the scale, seed and row defaults.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use clap::Parser;
@@ -36,6 +37,9 @@ fn tiny(out: &std::path::Path, extra: &[&str]) -> CommonArgs {
         pairs.push((kv[0], kv[1]));
     }
     let mut argv = vec!["example", "--quiet", "--discard-checkpoints"];
+    if !extra.contains(&"--data") {
+        argv.push("--quick"); // every row, one seed (the default synthetic run trims both)
+    }
     argv.extend(pairs.iter().flat_map(|(k, v)| [*k, *v]));
     Wrapper::parse_from(argv).common
 }
@@ -70,14 +74,15 @@ fn written(dir: &std::path::Path, stems: &[&str]) {
 #[test]
 fn viel_all_sixteen_combinations() {
     let tmp = tempfile::tempdir().unwrap();
-    let table = viel::run(&tiny(tmp.path(), &["--images", "8"]), None).unwrap();
+    let results = viel::run(&tiny(tmp.path(), &["--images", "8"]), None).unwrap();
+    let table = results.table("table6").unwrap();
     assert_eq!(table.rows.len(), 16);
     assert_eq!(
         table.rows[8][..4],
         ["", "✓", "✓", ""],
         "Table 6's row order"
     );
-    numbers_in(&table, 4..6, 0.0..=1.0);
+    numbers_in(table, 4..6, 0.0..=1.0);
     written(tmp.path(), &["table6"]);
     // Both stages of every combination trained and logged; checkpoints discarded after use.
     let runs = tmp.path().join("runs");
@@ -89,10 +94,11 @@ fn viel_all_sixteen_combinations() {
 #[test]
 fn shannak_autoencoders_and_six_transfer_scenarios() {
     let tmp = tempfile::tempdir().unwrap();
-    let table = shannak::run(&tiny(tmp.path(), &[]), SplitMode::LeakFree, None).unwrap();
+    let results = shannak::run(&tiny(tmp.path(), &[]), SplitMode::LeakFree, None).unwrap();
+    let table = results.table("table4").unwrap();
     let names: Vec<&str> = table.rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(names, shannak::ROWS.map(|r| r.0));
-    numbers_in(&table, 1..3, 0.0..=1.0);
+    numbers_in(table, 1..3, 0.0..=1.0);
     written(tmp.path(), &["table4"]);
     for ae in ["autoencoder-xray", "autoencoder-mask"] {
         let log =
@@ -125,9 +131,10 @@ fn shannak_autoencoders_and_six_transfer_scenarios() {
 fn dasic_six_backbones_whole_and_patches() {
     let tmp = tempfile::tempdir().unwrap();
     // 96 px: the smallest InceptionV3 input, so the patches are the whole image here.
-    let table = dasic::run(&tiny(tmp.path(), &["--size", "96", "--images", "8"]), None).unwrap();
+    let results = dasic::run(&tiny(tmp.path(), &["--size", "96", "--images", "8"]), None).unwrap();
+    let table = results.table("table1").unwrap();
     assert_eq!(table.rows.len(), 6);
-    numbers_in(&table, 1..5, 0.0..=100.0);
+    numbers_in(table, 1..5, 0.0..=100.0);
     written(tmp.path(), &["table1"]);
     assert!(tmp.path().join("patches/folds.csv").is_file());
 }
@@ -135,15 +142,19 @@ fn dasic_six_backbones_whole_and_patches() {
 #[test]
 fn harmalkar_three_pretraining_settings() {
     let tmp = tempfile::tempdir().unwrap();
-    let (table, pre) = harmalkar::run(&tiny(tmp.path(), &[])).unwrap();
+    let results = harmalkar::run(&tiny(tmp.path(), &[])).unwrap();
+    let (table, pre) = (
+        results.table("table1").unwrap(),
+        results.table("pretraining").unwrap(),
+    );
     assert_eq!(
         table.rows.len(),
         4,
         "no pre-training, labels, AE and beta-VAE pseudo-labels"
     );
-    numbers_in(&table, 1..2, 0.0..=100.0);
+    numbers_in(table, 1..2, 0.0..=100.0);
     assert_eq!(pre.rows.len(), 3);
-    numbers_in(&pre, 2..3, 0.0..=100.0);
+    numbers_in(pre, 2..3, 0.0..=100.0);
     for latent in ["ae", "vae"] {
         let labels =
             std::fs::read_to_string(tmp.path().join(format!("pseudo-labels-{latent}.csv")))
@@ -165,11 +176,10 @@ fn harmalkar_three_pretraining_settings() {
 #[test]
 fn haghanifar_freezing_modes_folds_swa_and_threshold_search() {
     let tmp = tempfile::tempdir().unwrap();
-    let tables =
+    let results =
         haghanifar::run(&tiny(tmp.path(), &["--images", "18"]), Default::default()).unwrap();
-    let [modes, confusion, table2] = tables.as_slice() else {
-        panic!("three tables");
-    };
+    let [modes, confusion, table2] =
+        ["freezing", "table1", "table2"].map(|stem| results.table(stem).unwrap());
     assert_eq!(modes.rows.len(), 3);
     numbers_in(modes, 1..3, 0.0..=1.0);
     let counts: u64 = confusion
@@ -252,9 +262,10 @@ fn siim_layout_with_pretrained_weight_files() {
     let out = tmp.path().join("viel");
     let resnet34 = weight("resnet34", "torchvision_resnet34.pth");
     let args = tiny(&out, &["--data", &d, "--weights", &resnet34]);
-    let table = viel::run(&args, Some(&[0])).unwrap();
+    let results = viel::run(&args, Some(&[0])).unwrap();
+    let table = results.table("table6").unwrap();
     assert_eq!(table.rows.len(), 1);
-    numbers_in(&table, 4..6, 0.0..=1.0);
+    numbers_in(table, 4..6, 0.0..=1.0);
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(
         md.contains("SIIM data:") && !md.contains("synthetic"),
@@ -272,10 +283,9 @@ fn siim_layout_with_pretrained_weight_files() {
         &out,
         &["--data", &d, "--weights", &chexnet, "--weights", &seresnext],
     );
-    let tables = haghanifar::run(&args, Default::default()).unwrap();
-    let [modes, confusion, table2] = tables.as_slice() else {
-        panic!("three tables");
-    };
+    let results = haghanifar::run(&args, Default::default()).unwrap();
+    let [modes, confusion, table2] =
+        ["freezing", "table1", "table2"].map(|stem| results.table(stem).unwrap());
     numbers_in(modes, 1..3, 0.0..=1.0);
     let counts: u64 = confusion
         .rows
@@ -284,4 +294,88 @@ fn siim_layout_with_pretrained_weight_files() {
         .sum();
     assert_eq!(counts, 4, "the test part holds 20 % of 20 images");
     numbers_in(table2, 2..4, 0.0..=1.0);
+}
+
+/// `--seeds 2`: the protocol once per seed, each in its `seed-N/` folder with its own
+/// synthetic images, and the tables over both seeds (mean ± half the range) in the output
+/// folder itself.
+#[test]
+fn two_seeds_each_in_its_folder_and_merged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = tiny(tmp.path(), &["--images", "8", "--seeds", "2"]);
+    let only = Some(&[0usize][..]);
+    let merged = ptx_examples::papers::over_seeds(
+        &args,
+        &viel::PLAN,
+        |a| Ok(viel::experiments(a, only)?.len() * 2),
+        |a| viel::run(a, only),
+    )
+    .unwrap();
+    let table = merged.table("table6").unwrap();
+    assert_eq!(table.rows.len(), 1);
+    let seeds: Vec<f64> = [7, 8]
+        .map(|seed| {
+            let dir = tmp.path().join(format!("seed-{seed}"));
+            assert!(dir.join("synthetic/train-rle.csv").is_file());
+            let csv = std::fs::read_to_string(dir.join("table6.csv")).unwrap();
+            let dice = csv.lines().nth(1).unwrap().split(',').nth(4).unwrap();
+            dice.parse().unwrap()
+        })
+        .into();
+    let (mean, spread) = table.rows[0][4].split_once(" ± ").unwrap();
+    let (mean, spread): (f64, f64) = (mean.parse().unwrap(), spread.parse().unwrap());
+    assert!(
+        (mean - (seeds[0] + seeds[1]) / 2.0).abs() <= 0.0011,
+        "{mean} {seeds:?}"
+    );
+    assert!(
+        (spread - (seeds[0] - seeds[1]).abs() / 2.0).abs() <= 0.0011,
+        "{spread}"
+    );
+    let md = std::fs::read_to_string(tmp.path().join("results.md")).unwrap();
+    assert!(md.contains("Seeds 7 and 8"), "{md}");
+}
+
+/// The scale and seed defaults: two seeds and the trimmed rows on synthetic data, one seed
+/// and every row with `--quick` or `--data`; `--quick` with `--data` and `--seeds` with
+/// `--print-config` are refused.
+#[test]
+fn scale_seed_and_row_defaults() {
+    let parse = |argv: &[&str]| {
+        Wrapper::try_parse_from(std::iter::once("example").chain(argv.iter().copied()))
+            .map(|w| w.common)
+    };
+    let settings = |a: &CommonArgs| a.settings("viel_ablation", &viel::SCALES);
+    let default = parse(&[]).unwrap();
+    let s = settings(&default);
+    assert_eq!(
+        (s.seeds, s.epochs, s.images),
+        (2, viel::SMALL.epochs, viel::SMALL.images)
+    );
+    assert_eq!(
+        default.rows(None, &viel::SYNTHETIC_ROWS),
+        Some(&viel::SYNTHETIC_ROWS[..])
+    );
+    assert_eq!(
+        default.rows(Some(&[7]), &viel::SYNTHETIC_ROWS),
+        Some(&[7][..])
+    );
+    let quick = parse(&["--quick"]).unwrap();
+    let s = settings(&quick);
+    assert_eq!(
+        (s.seeds, s.epochs, s.images),
+        (1, viel::QUICK.epochs, viel::QUICK.images)
+    );
+    assert_eq!(quick.rows(None, &viel::SYNTHETIC_ROWS), None);
+    let data = parse(&["--data", "/nowhere"]).unwrap();
+    let s = settings(&data);
+    assert_eq!(
+        (s.seeds, s.epochs, s.size),
+        (1, viel::FULL.epochs, viel::FULL.size)
+    );
+    assert_eq!(data.rows(None, &viel::SYNTHETIC_ROWS), None);
+    assert_eq!(settings(&parse(&["--seeds", "3"]).unwrap()).seeds, 3);
+    assert!(parse(&["--quick", "--data", "/nowhere"]).is_err());
+    assert!(parse(&["--seeds", "2", "--print-config", "/tmp/x"]).is_err());
+    assert!(parse(&["--seeds", "0"]).is_err());
 }

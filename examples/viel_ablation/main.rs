@@ -2,12 +2,13 @@
 //! classification branch, all 16 combinations (Table 6). See `README.md` beside this file.
 //!
 //! ```text
-//! cargo run --release -p ptx-examples --example viel_ablation                # small synthetic run
+//! cargo run --release -p ptx-examples --example viel_ablation                # synthetic run, 2 seeds (~10 min, 2 cores); --quick: smoke size
 //! cargo run --release -p ptx-examples --example viel_ablation -- --data SIIM --weights resnet34=resnet34-333f7ec4.pth
 //! ```
 
 use clap::Parser;
 use ptx_examples::args::CommonArgs;
+use ptx_examples::papers::{self, viel};
 
 #[derive(Debug, Parser)]
 #[command(about = "Viel & Orhan: Table 6, the ablation of Lovász, ASPP, hypercolumns and scSE")]
@@ -22,10 +23,18 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(dir) = &args.common.print_config {
-        let runs = ptx_examples::papers::viel::runs(&args.common)?;
-        return ptx_examples::papers::print_config(&runs, dir);
+        let runs = viel::runs(&args.common)?;
+        return papers::print_config(&runs, dir);
     }
-    let table = ptx_examples::papers::viel::run(&args.common, args.only.as_deref())?;
-    println!("{}", table.to_markdown());
+    let only = args.only.as_deref();
+    let results = papers::over_seeds(
+        &args.common,
+        &viel::PLAN,
+        |a| Ok(viel::experiments(a, only)?.len() * 2),
+        |a| viel::run(a, only),
+    )?;
+    for (_, table) in &results.tables {
+        println!("{}", table.to_markdown());
+    }
     Ok(())
 }

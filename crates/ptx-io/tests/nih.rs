@@ -75,11 +75,22 @@ fn the_synthetic_stand_in_reads_back() {
     let labelled = entries.iter().filter(|e| e.has("Pneumothorax")).count();
     assert_eq!(labelled, summary.pneumothorax);
     assert!(labelled > 0 && labelled < 12, "{labelled}");
-    for e in &entries {
+    // an image with another finding shows it (the generator's radiograph changed); one
+    // with none, or with only a pneumothorax (drawn by the generator), is the radiograph
+    let mut marked = 0;
+    for (index, e) in entries.iter().enumerate() {
         let png = summary.images.join(&e.image);
         let image = ptx_io::image_file::read_image_gray8(&png).unwrap();
         assert_eq!(image.dim(), (64, 64));
+        let radiograph = ptx_io::synth::generate(&options, index).image;
+        let others = e.findings.iter().any(|f| f != "Pneumothorax");
+        assert_eq!(image != radiograph, others, "{}: {:?}", e.image, e.findings);
+        marked += usize::from(others);
     }
+    assert!(
+        marked > 0 && marked < 12,
+        "{marked} of 12 with other findings"
+    );
     let bad = tmp.path().join("bad.csv");
     std::fs::write(
         &bad,

@@ -129,6 +129,21 @@ impl LrSweep {
         Ok(picture)
     }
 
+    /// A tenth of the rate at the lowest smoothed loss (fastai's "minimum" suggestion): one
+    /// order of magnitude below where the loss stopped falling, the first tenth of the points
+    /// left out as fastai does (a sweep's first losses are single, noisy batches). Safer than
+    /// [`Self::suggestion`] when a short sweep's loss falls fastest just before it diverges;
+    /// `None` without a finite point after the first tenth.
+    pub fn minimum_tenth(&self) -> Option<f64> {
+        let skip = (self.points.len() / 10).max(1);
+        self.points
+            .iter()
+            .skip(skip)
+            .filter(|p| p.smoothed.is_finite())
+            .min_by(|a, b| a.smoothed.total_cmp(&b.smoothed))
+            .map(|p| p.lr / 10.0)
+    }
+
     /// The points recorded.
     pub fn points(&self) -> &[LrPoint] {
         &self.points

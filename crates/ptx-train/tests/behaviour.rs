@@ -202,6 +202,22 @@ fn lr_range_test_sweeps_geometrically_and_suggests_the_steepest_fall() {
     assert!(i < 61, "the divergence stops the sweep early ({i} steps)");
     let s = sweep.suggestion().unwrap();
     assert!((1e-5..1e-3).contains(&s), "{s}");
+    // the lowest loss is just before the blow-up past 1e-1: a tenth of it
+    let m = sweep.minimum_tenth().unwrap();
+    assert!((3e-3..3e-2).contains(&m), "{m}");
+    // a first batch luckier than all the rest does not make the minimum: the first tenth
+    // of the points is left out
+    let mut lucky = test.sweep().unwrap();
+    for i in 0..40 {
+        let loss = if i == 0 {
+            0.8
+        } else {
+            1.0 - 0.005 * i.min(30) as f64
+        };
+        assert!(lucky.record(loss), "step {i}");
+    }
+    let m = lucky.minimum_tenth().unwrap();
+    assert!(m > lucky.lr(3) / 10.0, "{m}");
     let mut nan = test.sweep().unwrap();
     assert!(!nan.record(f64::NAN));
     assert!(LrRangeTest {

@@ -12,8 +12,9 @@
 //! rotation 0-20 degrees, brightness +-15 %, zoom +-10 %, horizontal flips, Dice + weighted
 //! focal loss, Adam 1e-3, batch 8.
 
+use std::time::Duration;
+
 use anyhow::{Context, Result};
-use ptx_io::synth::SynthOptions;
 use ptx_losses::{Combined, Focal, Loss, Overlap};
 use ptx_models::{EncoderName, ModelConfig, UnetConfig};
 use ptx_preproc::{Augment, Channel, ChannelStack};
@@ -21,11 +22,11 @@ use ptx_train::{
     Augmentation, Experiment, Folds, LossConfig, Monitor, OptimizerConfig, Select, Subset,
 };
 
-use crate::args::{positive, CommonArgs, Scale};
+use crate::args::{positive, CommonArgs, Scale, Scales};
 use crate::eval::{predict, Part as Scored, Scores};
-use crate::papers::{base_experiment, discard, Run};
+use crate::papers::{base_experiment, discard, Plan, Run};
 use crate::patches::{patch_data, stitch, write_patch_dataset};
-use crate::table::{num, write_results, Table};
+use crate::table::{num, Results, Table};
 
 /// The paper's scale: whole images at 512 px, batch 8, 75 epochs (patches are a quarter of
 /// the side, 128 px; never below 96 px, InceptionV3's smallest input).
@@ -36,13 +37,44 @@ pub const FULL: Scale = Scale {
     images: 0,
 };
 
-/// The small synthetic run: 64 images, whole at 128 px (patches 96 px, overlapping), 2
-/// epochs.
+/// The default synthetic run: 64 images (SIIM-shaped lesions four times larger), whole at
+/// 128 px (patches 96 px), 3 epochs; the ResNet34 and DenseNet121 rows unless `--only` says
+/// otherwise.
 pub const SMALL: Scale = Scale {
+    epochs: 3,
+    size: 128,
+    batch_size: 8,
+    images: 64,
+};
+
+/// The `--quick` run: 64 images, whole at 128 px (patches 96 px, overlapping), 2
+/// epochs.
+pub const QUICK: Scale = Scale {
     epochs: 2,
     size: 128,
     batch_size: 8,
     images: 64,
+};
+
+/// The rows of Table 1 the default synthetic run trains (by [`BACKBONES`] index): ResNet34
+/// and DenseNet121, the paper's best. All six with both seeds would take about half an hour
+/// on 2 cores; `--only 0,1,2,3,4,5` runs them.
+pub const SYNTHETIC_ROWS: [usize; 2] = [2, 4];
+
+/// The three scales.
+pub const SCALES: Scales = Scales {
+    full: FULL,
+    small: SMALL,
+    quick: QUICK,
+};
+
+/// The example's name, scales and the measured time per training run of its default
+/// synthetic run (`cargo run --release -p ptx-examples --example dasic_backbones`: 240 s for
+/// 8 training runs on 2 cores, README).
+pub const PLAN: Plan<'static> = Plan {
+    example: "dasic_backbones",
+    scales: &SCALES,
+    per_run: Duration::from_millis(30000),
 };
 
 /// The backbones, in the table's order, with the paper's numbers (whole IoU, whole DSC,
@@ -123,20 +155,15 @@ pub struct Backbone {
     pub patches: Run,
 }
 
-/// The whole-image and patch runs of every backbone (`only` restricts them, by [`BACKBONES`]
+/// The whole-image and patch runs of every backbone (`only`, else [`SYNTHETIC_ROWS`] in the default synthetic run, restricts them, by [`BACKBONES`]
 /// index), and the patch side.
 ///
 /// # Errors
 /// Data, weights.
 pub fn experiments(args: &CommonArgs, only: Option<&[usize]>) -> Result<(Vec<Backbone>, usize)> {
-    let s = args.settings("dasic_backbones", FULL, SMALL);
-    let synth = SynthOptions {
-        count: s.images,
-        size: (s.size * 2).max(128),
-        seed: args.seed,
-        positive_share: 0.4,
-        ..SynthOptions::default()
-    };
+    let s = args.settings(PLAN.example, &SCALES);
+    let only = args.rows(only, &SYNTHETIC_ROWS);
+    let synth = crate::data::synthetic(s.images, (s.size * 2).max(128), args.seed, Some(0.4));
     let mut data = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
     // "all of the samples containing pneumothorax were used, while 2,669 X-rays of healthy
     // patients were randomly selected ... 80% of samples were used as training dataset and
@@ -146,7 +173,7 @@ pub fn experiments(args: &CommonArgs, only: Option<&[usize]>) -> Result<(Vec<Bac
     });
     data.folds = Folds::new(5, 0)?;
     // A quarter of the side (the paper's 128 of 512), but at least InceptionV3's smallest
-    // input (96 px): at small scale the patches overlap.
+    // input (96 px): on synthetic data the patches overlap.
     let side = (s.size / 4).max(96).min(s.size);
     let patch_data = patch_data(&data, &s.out.join("patches"));
     let mut out = Vec::new();
@@ -194,13 +221,14 @@ pub fn experiments(args: &CommonArgs, only: Option<&[usize]>) -> Result<(Vec<Bac
     Ok((out, side))
 }
 
-/// Trains every backbone (`only` restricts them, by [`BACKBONES`] index) on whole images and
+/// Trains every backbone (`only`, else [`SYNTHETIC_ROWS`] in the default synthetic run, restricts them, by [`BACKBONES`] index) on whole images and
 /// on patches, and returns Table 1 of this run.
 ///
 /// # Errors
 /// Data, weights, training.
-pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
-    let s = args.settings("dasic_backbones", FULL, SMALL);
+pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Results> {
+    let s = args.settings(PLAN.example, &SCALES);
+    let only = args.rows(only, &SYNTHETIC_ROWS);
     let (backbones, side) = experiments(args, only)?;
     let encoders: Vec<EncoderName> = BACKBONES
         .iter()
@@ -243,24 +271,25 @@ pub fn run(args: &CommonArgs, only: Option<&[usize]>) -> Result<Table> {
         ]);
         discard(args, &[whole.dir.clone(), patches.dir.clone()])?;
     }
-    write_results(
-        &s.out,
-        "Dasic et al.: backbones, whole image versus patches (Table 1)",
-        &format!(
+    let results = Results {
+        heading: "Dasic et al.: backbones, whole image versus patches (Table 1)".into(),
+        note: format!(
             "A balanced set (every positive, as many negatives) split 80 / 20; both methodologies train on the same 80 % and are scored on the same 20 % with each run's last epoch. IoU and DSC: the challenge's mean IoU and Dice over the 20 % (an empty prediction on an empty image scores 1), pixel threshold 0.5, at {} px; patch models predict {side}-px patches that are stitched back to {} px before scoring. {} {} epochs, batch {}.",
             s.size,
             s.size,
-            if s.synthetic { "Small synthetic run, not the paper's data:" } else { "SIIM data:" },
+            if s.synthetic { "Synthetic run (lesions four times SIIM's areas), not the paper's data:" } else { "SIIM data:" },
             s.epochs,
             s.batch_size
         ),
-        &[("table1", &table)],
-        &[paper_table()],
-    )?;
-    Ok(table)
+        tables: vec![("table1".into(), table)],
+        paper: vec![paper_table()],
+    };
+    results.write(&s.out)?;
+    Ok(results)
 }
 
-/// Every run's experiment (`--print-config`).
+/// Every run's experiment (`--print-config`): all rows with `--data` or `--quick`, the
+/// [`SYNTHETIC_ROWS`] of the default synthetic run otherwise.
 ///
 /// # Errors
 /// Data, weights.

@@ -20,8 +20,9 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use anyhow::{Context, Result};
-use ptx_io::synth::SynthOptions;
 use ptx_losses::{Bce, ClassWeights, Combined, Loss, Overlap};
 use ptx_metrics::PostProcess;
 use ptx_models::{ClassifierOptions, EncoderName, Freeze, FreezeSchedule, ModelConfig, UnetConfig};
@@ -32,11 +33,11 @@ use ptx_train::{
     SystemConfig, Trainer,
 };
 
-use crate::args::{positive, CommonArgs, Scale};
+use crate::args::{positive, CommonArgs, Scale, Scales};
 use crate::eval::{iou_threshold_search, Part as Scored, Scores};
 use crate::papers::viel::cosine;
-use crate::papers::{base_experiment, discard, Run};
-use crate::table::{num, write_results, Table};
+use crate::papers::{base_experiment, discard, Plan, Run};
+use crate::table::{num, Results, Table};
 
 /// The paper's scale: 256 px (the paper found no difference from 512), batch 32, 100
 /// epochs per run with early stopping, 5 folds.
@@ -47,12 +48,37 @@ pub const FULL: Scale = Scale {
     images: 0,
 };
 
-/// The small synthetic run: 96 images, 64 px, batch 8, 3 epochs per run, 3 folds.
+/// The default synthetic run: 128 images (SIIM-shaped lesions four times larger), 64 px,
+/// batch 8, at most 12 epochs per run (early stopping), 3 folds.
 pub const SMALL: Scale = Scale {
+    epochs: 12,
+    size: 64,
+    batch_size: 8,
+    images: 128,
+};
+
+/// The `--quick` run: 96 images, 64 px, batch 8, 3 epochs per run, 3 folds.
+pub const QUICK: Scale = Scale {
     epochs: 3,
     size: 64,
     batch_size: 8,
     images: 96,
+};
+
+/// The three scales.
+pub const SCALES: Scales = Scales {
+    full: FULL,
+    small: SMALL,
+    quick: QUICK,
+};
+
+/// The example's name, scales and the measured time per training run of its default
+/// synthetic run (`cargo run --release -p ptx-examples --example haghanifar_two_stage`: 429 s
+/// for 12 training runs on 2 cores, README).
+pub const PLAN: Plan<'static> = Plan {
+    example: "haghanifar_two_stage",
+    scales: &SCALES,
+    per_run: Duration::from_millis(35750),
 };
 
 /// The freezing modes compared, with their names in the paper's words.
@@ -138,14 +164,8 @@ pub struct Protocol {
 /// # Errors
 /// Data, weights.
 pub fn experiments(args: &CommonArgs, epochs: StageEpochs) -> Result<Protocol> {
-    let s = args.settings("haghanifar_two_stage", FULL, SMALL);
-    let synth = SynthOptions {
-        count: s.images,
-        size: (s.size * 2).max(128),
-        seed: args.seed,
-        positive_share: 0.35,
-        ..SynthOptions::default()
-    };
+    let s = args.settings(PLAN.example, &SCALES);
+    let synth = crate::data::synthetic(s.images, (s.size * 2).max(128), args.seed, Some(0.35));
     let mut data = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
     // "The public dataset is divided into 80% dedicated for training and the other [20%] for
     // validation ... k-fold cross-validation method, where k is 5": 5 folds of what is not
@@ -238,8 +258,8 @@ pub fn runs(args: &CommonArgs, epochs: StageEpochs) -> Result<Vec<Run>> {
 ///
 /// # Errors
 /// Data, weights, training.
-pub fn run(args: &CommonArgs, epochs: StageEpochs) -> Result<Vec<Table>> {
-    let s = args.settings("haghanifar_two_stage", FULL, SMALL);
+pub fn run(args: &CommonArgs, epochs: StageEpochs) -> Result<Results> {
+    let s = args.settings(PLAN.example, &SCALES);
     let p = experiments(args, epochs)?;
     if let Some(note) = args.init_note(&[EncoderName::Densenet121, EncoderName::SeResnext50]) {
         eprintln!("{note}");
@@ -288,6 +308,7 @@ pub fn run(args: &CommonArgs, epochs: StageEpochs) -> Result<Vec<Table>> {
     } else {
         Resume::Never
     };
+    crate::papers::progress(&p.stage2.dir, e2.seed, e2.data.folds.count());
     let cv = CrossValidation {
         experiment: e2.clone(),
         grid: Default::default(),
@@ -387,26 +408,29 @@ pub fn run(args: &CommonArgs, epochs: StageEpochs) -> Result<Vec<Table>> {
     for r in rows {
         t2.row(r);
     }
-    write_results(
-        &s.out,
-        "Haghanifar et al.: two-stage CheXNet + SE-ResNeXt50 system",
-        &format!(
+    let results = Results {
+        heading: "Haghanifar et al.: two-stage CheXNet + SE-ResNeXt50 system".into(),
+        note: format!(
             "A test part of 20 % (the size of the paper's Table 1 fold) held out of every fold; {} folds of the rest, every choice (freezing mode, epochs, classifier gate for F2, pixel threshold for IoU) made on validation fold 0, the tables computed on the test part at {} px. Segmenter DSC: the segmenter alone on the positive test images (the paper's \"DSC on validation\"); system DSC: the challenge's mean Dice of the two-stage system over all test images (what the boards score). The SWA row averages the top 3 folds' models, which trained on other folds' images but never on the test part. {} {} / {} epochs per stage-1 / stage-2 run (early stopping), batch {}.",
             e2.data.folds.count(),
             s.size,
-            if s.synthetic { "Small synthetic run, not the paper's data:" } else { "SIIM data:" },
+            if s.synthetic { "Synthetic run (lesions four times SIIM's areas), not the paper's data:" } else { "SIIM data:" },
             stage1.train.epochs,
             e2.train.epochs,
             s.batch_size
         ),
-        &[("freezing", &modes), ("table1", &t1), ("table2", &t2)],
-        &paper_tables(),
-    )?;
-    Ok(vec![modes, t1, t2])
+        tables: vec![("freezing".into(), modes), ("table1".into(), t1), ("table2".into(), t2)],
+        paper: paper_tables(),
+    };
+    results.write(&s.out)?;
+    Ok(results)
 }
 
 /// The LR range test of stage 2 on its fold 0 (written to `dir`): the suggested learning
-/// rate ("initial learning rate is selected by applying an optimal learning rate finder").
+/// rate ("initial learning rate is selected by applying an optimal learning rate finder"),
+/// the steepest fall of the loss but at most a tenth of the rate at its lowest (fastai's two
+/// rules, the safer one: on a small set the loss falls fastest just before it diverges, and
+/// the steepest rate alone, 0.075 on the synthetic set, blew the segmenter up).
 fn find_lr(e2: &Experiment, dir: &std::path::Path) -> Result<f64> {
     let mut trainer = Trainer::new(e2.clone(), dir, Resume::IfPresent)?;
     let sweep = trainer.lr_range_test(&LrRangeTest {
@@ -414,7 +438,8 @@ fn find_lr(e2: &Experiment, dir: &std::path::Path) -> Result<f64> {
         ..LrRangeTest::default()
     })?;
     sweep.save(dir)?;
-    Ok(sweep.suggestion().unwrap_or(1e-3))
+    let steep = sweep.suggestion().unwrap_or(1e-3);
+    Ok(sweep.minimum_tenth().map_or(steep, |m| steep.min(m)))
 }
 
 /// The two-stage system of `classifier` and `segmenter` on stage 1's input.

@@ -9,13 +9,16 @@
 //! | [`harmalkar`] | Harmalkar et al., classifier and pseudo-label pre-training | Table 1 |
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use ptx_models::ModelConfig;
 use ptx_train::{DataConfig, Dataset, Experiment, FitReport, Resume, RunDir, Trainer, Truth};
 
-use crate::args::{positive, CommonArgs, Settings};
+use crate::args::{positive, CommonArgs, Scales, Settings};
 use crate::eval::{evaluate, Part, Scores};
+use crate::table::Results;
 
 pub mod dasic;
 pub mod haghanifar;
@@ -168,6 +171,150 @@ fn split_rows(exp: &Experiment) -> Result<Option<Vec<ptx_io::folds::FoldRow>>> {
     ))
 }
 
+/// What [`over_seeds`] needs to know of an example besides its protocol.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan<'a> {
+    /// The example's name: its default output folder is `out/papers/<name>`.
+    pub example: &'a str,
+    /// Its scales.
+    pub scales: &'a Scales,
+    /// Wall time per training run of its default synthetic run (the whole run's wall time
+    /// over its training runs, both seeds), measured on the 2-core machine of its README;
+    /// other settings scale it by their number of runs, epochs, images and pixels.
+    pub per_run: Duration,
+}
+
+/// Runs an example's protocol `run` once per seed (`--seeds`; [`Settings::seeds`]), each
+/// seed in its own `seed-N/` folder of the output folder with its own synthetic images, and
+/// writes the tables over all seeds ([`Results::over_seeds`]) in the output folder itself;
+/// with one seed, the run writes there directly. `count` says how many training runs one
+/// seed's protocol has (e.g. the length of the example's `runs`), for the expected duration
+/// printed first and the progress line printed before each training run.
+///
+/// # Errors
+/// As `count` and `run`; results that cannot be written.
+pub fn over_seeds(
+    args: &CommonArgs,
+    plan: &Plan<'_>,
+    count: impl Fn(&CommonArgs) -> Result<usize>,
+    run: impl Fn(&CommonArgs) -> Result<Results>,
+) -> Result<Results> {
+    let s = args.settings(plan.example, plan.scales);
+    let seeds: Vec<u64> = (0..s.seeds as u64)
+        .map(|k| args.seed.wrapping_add(k))
+        .collect();
+    let seed_args = |seed: u64| {
+        let mut a = args.clone();
+        a.seed = seed;
+        if seeds.len() > 1 {
+            a.out = Some(s.out.join(format!("seed-{seed}")));
+        }
+        a
+    };
+    let total = count(&seed_args(seeds[0]))? * seeds.len();
+    eprintln!("{}", expectation(plan, &s, total));
+    start_progress(total);
+    let mut results = Vec::with_capacity(seeds.len());
+    for &seed in &seeds {
+        results.push((seed, run(&seed_args(seed))?));
+    }
+    if results.len() == 1 {
+        if let Ok(mut p) = PROGRESS.lock() {
+            *p = None;
+        }
+        return Ok(results.remove(0).1);
+    }
+    if let Ok(mut p) = PROGRESS.lock() {
+        *p = None;
+    }
+    let merged = Results::over_seeds(&results, s.synthetic)?;
+    merged.write(&s.out)?;
+    Ok(merged)
+}
+
+/// The line printed before an example starts: how many training runs, and how long they
+/// are expected to take.
+fn expectation(plan: &Plan<'_>, s: &Settings, total: usize) -> String {
+    if !s.synthetic {
+        return format!(
+            "{total} training runs at the paper's scale (no duration measured here: hours to days, GPU advised)"
+        );
+    }
+    let work = |epochs: usize, images: usize, size: usize| {
+        epochs as f64 * images as f64 * size as f64 * size as f64
+    };
+    let small = plan.scales.small;
+    let ratio = work(s.epochs, s.images, s.size) / work(small.epochs, small.images, small.size);
+    format!(
+        "{total} training runs; expected duration about {} on 2 CPU cores ({} per run measured for the default synthetic run, scaled by epochs x images x pixels)",
+        minutes(plan.per_run.mul_f64(total as f64 * ratio)),
+        minutes(plan.per_run),
+    )
+}
+
+/// `3 min 05 s`.
+fn minutes(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{} min {:02} s", s / 60, s % 60)
+}
+
+/// Training runs started and to start, for the progress lines.
+struct Progress {
+    total: usize,
+    started: usize,
+    since: Instant,
+}
+
+static PROGRESS: Mutex<Option<Progress>> = Mutex::new(None);
+
+fn start_progress(total: usize) {
+    if let Ok(mut p) = PROGRESS.lock() {
+        *p = Some(Progress {
+            total,
+            started: 0,
+            since: Instant::now(),
+        });
+    }
+}
+
+/// Prints the progress line of the next `runs` training runs (in `dir`, with `seed`), when
+/// [`over_seeds`] counts them; else the run folder. [`fit`] calls it with 1; a protocol
+/// that trains several runs at once (cross-validation) calls it before them.
+pub fn progress(dir: &Path, seed: u64, runs: usize) {
+    match progress_line(dir, seed, runs) {
+        Some(line) => eprintln!("{line}"),
+        None => eprintln!("== {}", dir.display()),
+    }
+}
+
+/// The progress line of the next `runs` training runs, when [`over_seeds`] counts them.
+fn progress_line(dir: &Path, seed: u64, runs: usize) -> Option<String> {
+    let mut guard = PROGRESS.lock().ok()?;
+    let p = guard.as_mut()?;
+    let elapsed = p.since.elapsed();
+    let done = p.started;
+    p.started += runs;
+    p.total = p.total.max(p.started);
+    let left = if done == 0 {
+        String::new()
+    } else {
+        let each = elapsed / done as u32;
+        format!(", about {} left", minutes(each * (p.total - done) as u32))
+    };
+    let first = done + 1;
+    let range = if runs > 1 {
+        format!("{first}-{}", p.started)
+    } else {
+        first.to_string()
+    };
+    Some(format!(
+        "[{range}/{}] {} (seed {seed}): {} elapsed{left}",
+        p.total,
+        dir.display(),
+        minutes(elapsed)
+    ))
+}
+
 /// Trains `exp` in `dir` (resuming with `--resume`).
 ///
 /// # Errors
@@ -178,6 +325,6 @@ pub fn fit(exp: Experiment, dir: &Path, args: &CommonArgs) -> Result<FitReport> 
     } else {
         Resume::Never
     };
-    eprintln!("== {} -> {}", exp.name, dir.display());
+    progress(dir, exp.seed, 1);
     Ok(Trainer::new(exp, dir, resume)?.fit()?)
 }

@@ -15,8 +15,9 @@
 //! auto-encoders and BCE + Dice for segmentation, at most 50 epochs with early stopping when
 //! the validation loss improves by less than 0.001 over 5 epochs.
 
+use std::time::Duration;
+
 use anyhow::Result;
-use ptx_io::synth::SynthOptions;
 use ptx_models::{
     EncoderName, Freeze, FreezeSchedule, ModelConfig, Part, PlainOptions, PlainUnetConfig, Task,
     UnetConfig,
@@ -24,11 +25,11 @@ use ptx_models::{
 use ptx_preproc::{ChannelStack, Normalize, Preset};
 use ptx_train::{Augmentation, EarlyStop, Experiment, InitFrom, LossConfig, Monitor};
 
-use crate::args::{CommonArgs, Scale, Settings};
+use crate::args::{CommonArgs, Scale, Scales, Settings};
 use crate::augmented::{self, SplitMode};
 use crate::eval::Part as Scored;
-use crate::papers::{base_experiment, discard, Run};
-use crate::table::{num, write_results, Table};
+use crate::papers::{base_experiment, discard, Plan, Run};
+use crate::table::{num, Results, Table};
 
 /// The paper's scale: 512 px, batch 32, at most 50 epochs.
 pub const FULL: Scale = Scale {
@@ -38,12 +39,37 @@ pub const FULL: Scale = Scale {
     images: 0,
 };
 
-/// The small synthetic run: 64 images, 64 px, batch 8, 3 epochs, 16 base channels.
+/// The default synthetic run: 96 images (SIIM-shaped lesions four times larger), 64 px,
+/// batch 8, at most 8 epochs, 16 base channels.
 pub const SMALL: Scale = Scale {
+    epochs: 8,
+    size: 64,
+    batch_size: 8,
+    images: 96,
+};
+
+/// The `--quick` run: 64 images, 64 px, batch 8, 3 epochs, 16 base channels.
+pub const QUICK: Scale = Scale {
     epochs: 3,
     size: 64,
     batch_size: 8,
     images: 64,
+};
+
+/// The three scales.
+pub const SCALES: Scales = Scales {
+    full: FULL,
+    small: SMALL,
+    quick: QUICK,
+};
+
+/// The example's name, scales and the measured time per training run of its default
+/// synthetic run (`cargo run --release -p ptx-examples --example shannak_autoencoder`: 401 s for
+/// 16 training runs on 2 cores, README).
+pub const PLAN: Plan<'static> = Plan {
+    example: "shannak_autoencoder",
+    scales: &SCALES,
+    per_run: Duration::from_millis(25062),
 };
 
 /// Table 4's rows, in its order, with the paper's Dice and IoU.
@@ -136,13 +162,8 @@ pub fn experiments(
     split: SplitMode,
     only: Option<&[usize]>,
 ) -> Result<Protocol> {
-    let s = args.settings("shannak_autoencoder", FULL, SMALL);
-    let synth = SynthOptions {
-        count: s.images,
-        size: (s.size * 2).max(128),
-        seed: args.seed,
-        ..SynthOptions::default()
-    };
+    let s = args.settings(PLAN.example, &SCALES);
+    let synth = crate::data::synthetic(s.images, (s.size * 2).max(128), args.seed, None);
     let original = crate::data::prepare(args.data.as_deref(), &s.out, &synth)?;
     let data = augmented::data(&original, &s.out.join(format!("augmented-{split:?}")))?;
     let runs = s.out.join("runs");
@@ -215,8 +236,8 @@ pub fn experiments(
 ///
 /// # Errors
 /// Data, weights, training.
-pub fn run(args: &CommonArgs, split: SplitMode, only: Option<&[usize]>) -> Result<Table> {
-    let s = args.settings("shannak_autoencoder", FULL, SMALL);
+pub fn run(args: &CommonArgs, split: SplitMode, only: Option<&[usize]>) -> Result<Results> {
+    let s = args.settings(PLAN.example, &SCALES);
     let Protocol {
         original,
         pretraining: pre,
@@ -252,24 +273,24 @@ pub fn run(args: &CommonArgs, split: SplitMode, only: Option<&[usize]>) -> Resul
     }
     let ae_dirs: Vec<_> = pre.iter().map(|r| r.dir.clone()).collect();
     discard(args, &ae_dirs)?;
-    write_results(
-        &s.out,
-        "Shannak et al.: auto-encoder transfer (Table 4)",
-        &format!(
+    let results = Results {
+        heading: "Shannak et al.: auto-encoder transfer (Table 4)".into(),
+        note: format!(
             "DICE and IoU: averaged over the test images (each image's Dice and IoU, an empty prediction on an empty image scoring 1), pixel threshold 0.5, at {} px. Every positive with a flipped and a rotated copy; the test part in the paper's per-class shares, {}. The epoch chosen by the validation fold's loss (early stopping 0.001 / 5). {} at most {} epochs, batch {}.",
             s.size,
             match split {
                 SplitMode::LeakFree => "drawn by original image (no test image is a copy of a training one)",
                 SplitMode::Paper => "drawn from the copies as the paper did (test images include copies of training images)",
             },
-            if s.synthetic { "Small synthetic run, not the paper's data (plain U-Net with 16 base channels instead of 64):" } else { "SIIM data:" },
+            if s.synthetic { "Synthetic run (lesions four times SIIM's areas), not the paper's data (plain U-Net with 16 base channels instead of 64):" } else { "SIIM data:" },
             s.epochs,
             s.batch_size
         ),
-        &[("table4", &table)],
-        &[paper_table()],
-    )?;
-    Ok(table)
+        tables: vec![("table4".into(), table)],
+        paper: vec![paper_table()],
+    };
+    results.write(&s.out)?;
+    Ok(results)
 }
 
 /// Every run's experiment (`--print-config`).

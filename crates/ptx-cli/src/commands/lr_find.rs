@@ -44,8 +44,12 @@ pub fn run(args: Args) -> Result<()> {
     let picture = sweep.save(&out)?;
     match sweep.suggestion() {
         Some(lr) => emit(format!(
-            "suggested learning rate {lr:.3e} (steepest fall of the smoothed loss over {} steps); plot: {}",
+            "suggested learning rate {lr:.3e} (steepest fall of the smoothed loss over {} steps{}); plot: {}",
             sweep.points().len(),
+            sweep
+                .minimum_tenth()
+                .map(|m| format!("; a tenth of the lowest loss's rate: {m:.3e}"))
+                .unwrap_or_default(),
             picture.display()
         )),
         None => emit(format!(

@@ -89,6 +89,12 @@ fn angle_distance(a: f32, b: f32) -> f32 {
 }
 
 /// Draws one radiograph and the mask of each lesion (0/1, same size).
+/// The lungs' nominal centres `(x, y)` in unit image coordinates (each radiograph jitters
+/// them by up to 0.02 in x and 0.03 in y).
+pub(crate) const LUNG_CENTRES: [(f32, f32); 2] = [(0.31, 0.45), (0.69, 0.45)];
+/// The lungs' nominal half-axes `(rx, ry)` (jittered by up to 0.015 and 0.025).
+pub(crate) const LUNG_HALF_AXES: [(f32, f32); 2] = [(0.15, 0.29), (0.15, 0.28)];
+
 pub(crate) fn radiograph(
     size: usize,
     rng: &mut ChaCha8Rng,
@@ -101,21 +107,13 @@ pub(crate) fn radiograph(
         rx: 0.47 + j(rng, 0.03),
         ry: 0.55 + j(rng, 0.03),
     };
-    let lung_y = 0.45 + j(rng, 0.03);
-    let lungs = [
-        Ellipse {
-            cx: 0.31 + j(rng, 0.02),
-            cy: lung_y,
-            rx: 0.15 + j(rng, 0.015),
-            ry: 0.29 + j(rng, 0.025),
-        },
-        Ellipse {
-            cx: 0.69 + j(rng, 0.02),
-            cy: lung_y,
-            rx: 0.15 + j(rng, 0.015),
-            ry: 0.28 + j(rng, 0.025),
-        },
-    ];
+    let lung_y = LUNG_CENTRES[0].1 + j(rng, 0.03);
+    let lungs = [0, 1].map(|side| Ellipse {
+        cx: LUNG_CENTRES[side].0 + j(rng, 0.02),
+        cy: lung_y,
+        rx: LUNG_HALF_AXES[side].0 + j(rng, 0.015),
+        ry: LUNG_HALF_AXES[side].1 + j(rng, 0.025),
+    });
     let heart = Ellipse {
         cx: 0.57 + j(rng, 0.02),
         cy: lung_y + 0.2 + j(rng, 0.02),

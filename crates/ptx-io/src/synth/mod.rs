@@ -15,7 +15,8 @@
 //! ```
 
 mod dicom;
-mod draw;
+pub(crate) mod draw;
+pub(crate) mod findings;
 mod stats;
 
 use std::path::{Path, PathBuf};
